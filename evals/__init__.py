@@ -1,0 +1,1 @@
+"""Grounding evaluation: dataset loaders, metrics, runner and reports over the real library."""

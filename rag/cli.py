@@ -1,0 +1,261 @@
+"""`rag`: a thin click CLI over `rag.Library`. It parses flags, calls the library and prints."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from rag.errors import RagError
+from rag.models import Answer, Turn
+from rag.settings import Settings
+
+# Commands whose code lives in other packages, imported only when used.
+LAZY_COMMANDS = {
+    "ui": ("ui.cli", "command"),
+    "eval": ("evals.cli", "command"),
+    "llm-server": ("rag.llm_server", "command"),
+}
+
+
+class RagGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx, name):
+        if name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[name]
+            try:
+                return getattr(importlib.import_module(module), attr)
+            except ModuleNotFoundError as exc:
+                if exc.name and module.startswith(exc.name):
+                    return None
+                raise
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RagError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def root_state(ctx: click.Context) -> dict:
+    """The shared state of one invocation: settings (flags applied) and the opened library."""
+    state = ctx.find_root().ensure_object(dict)
+    if "settings" not in state:
+        state["settings"] = Settings()
+    return state
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    return root_state(ctx)["settings"]
+
+
+def open_library(ctx: click.Context):
+    from rag.library import Library
+
+    root = root_state(ctx)
+    if "library" not in root:
+        root["library"] = Library(root["settings"])
+    return root["library"]
+
+
+def emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(f)
+
+
+def data_dir_option(f):
+    def store(ctx, _param, value):
+        if value is not None:
+            root = root_state(ctx)
+            root["settings"] = root["settings"].with_overrides(data_dir=value)
+        return value
+
+    return click.option("--data-dir", type=click.Path(path_type=Path), expose_value=False, callback=store,
+                        is_eager=True, help="Data directory (default RAG_DATA_DIR or .rag).")(f)
+
+
+@click.group(cls=RagGroup)
+@data_dir_option
+@click.version_option(package_name="newsground")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Grounded question answering over news articles, with verified cited spans."""
+    root_state(ctx)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@data_dir_option
+@json_option
+@click.pass_context
+def add(ctx, paths, as_json):
+    """Add article files or folders (.txt .md .html .htm .json .jsonl)."""
+    from tqdm import tqdm
+
+    library = open_library(ctx)
+    bar = None
+
+    def progress(done, total):
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="article", file=sys.stderr, disable=total < 3 or as_json, desc="indexing")
+        bar.update(done - bar.n)
+
+    results = library.add(list(paths), progress=progress)
+    if bar is not None:
+        bar.close()
+    if as_json:
+        emit_json([r.model_dump() for r in results])
+    else:
+        for r in results:
+            detail = f" ({r.reason})" if r.reason else ""
+            target = f" -> {r.article_id}" if r.article_id else ""
+            click.echo(f"{r.status:9} {r.path}{target}{detail}")
+        counts = {s: sum(r.status == s for r in results) for s in ("added", "updated", "unchanged", "failed")}
+        click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+    ctx.exit(1 if any(r.status == "failed" for r in results) else 0)
+
+
+@main.command(name="list")
+@data_dir_option
+@json_option
+@click.pass_context
+def list_articles(ctx, as_json):
+    """List the articles in the library."""
+    summaries = open_library(ctx).articles()
+    if as_json:
+        emit_json([s.model_dump(mode="json") for s in summaries])
+        return
+    if not summaries:
+        click.echo("No articles yet: add some with `rag add PATH`.")
+    for s in summaries:
+        click.echo(f"{s.id}\t{s.published or '-'}\t{s.source or '-'}\t{s.chunks} chunks\t{s.title}")
+
+
+@main.command()
+@click.argument("article_id")
+@data_dir_option
+@json_option
+@click.pass_context
+def show(ctx, article_id, as_json):
+    """Show an article's metadata and canonical text."""
+    article = open_library(ctx).article(article_id)
+    if as_json:
+        emit_json(article.model_dump(mode="json"))
+        return
+    click.echo(f"{article.title}\n{article.source or '-'} | {article.published or '-'} | {article.url or '-'}")
+    click.echo(f"id {article.id} | sha256 {article.sha256}\n")
+    click.echo(article.text)
+
+
+@main.command()
+@click.argument("article_id")
+@data_dir_option
+@json_option
+@click.pass_context
+def remove(ctx, article_id, as_json):
+    """Remove an article everywhere (registry, Chroma, BM25)."""
+    summary = open_library(ctx).remove(article_id)
+    if as_json:
+        emit_json({"removed": summary.id, "title": summary.title})
+    else:
+        click.echo(f"removed {summary.id} ({summary.title})")
+
+
+def ask_options(f):
+    f = click.option("-k", "--top-k", "k", type=click.IntRange(1, 50), default=None, help="Chunks to retrieve.")(f)
+    f = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only articles published on or after.")(f)
+    f = click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only articles published on or before.")(f)
+    f = click.option("--mode", type=click.Choice(["extractive", "llm"]), default=None, help="Answerer (default: llm if configured).")(f)
+    return f
+
+
+def _ask_kwargs(k, since, until, mode) -> dict:
+    return {"k": k, "since": since.date() if since else None, "until": until.date() if until else None, "mode": mode}
+
+
+def print_answer(answer: Answer, streamed: bool) -> None:
+    if not streamed:
+        click.echo(answer.answer)
+    if answer.notice:
+        click.secho(f"note: {answer.notice}", fg="yellow", err=True)
+    if answer.standalone_question != answer.question:
+        click.secho(f"(searched for: {answer.standalone_question})", dim=True)
+    for c in answer.citations:
+        meta = ", ".join(str(x) for x in (c.source, c.published) if x)
+        click.echo(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + f" [{c.article_id} {c.start}-{c.end}]")
+        click.echo(f"    “{c.quote}”")
+    for claim in answer.unsupported:
+        click.secho(f"unsupported: {claim}", fg="red")
+
+
+def run_question(library, question: str, history: list[Turn], as_json: bool, kwargs: dict) -> Answer:
+    answer, streamed = None, False
+    for event in library.ask_stream(question, history=history, **kwargs):
+        if isinstance(event, Answer):
+            answer = event
+        elif not as_json:
+            click.echo(event, nl=False)
+            streamed = True
+    if streamed:
+        click.echo()
+    if as_json:
+        emit_json(answer.to_json_dict())
+    elif answer.mode == "llm" or answer.notice:
+        click.echo(f"\n{answer.answer}" if streamed and answer.mode == "llm" else "", nl=bool(streamed and answer.mode == "llm"))
+        print_answer(answer, streamed=True)
+    else:
+        print_answer(answer, streamed=streamed)
+    return answer
+
+
+@main.command()
+@click.argument("question")
+@ask_options
+@data_dir_option
+@json_option
+@click.pass_context
+def ask(ctx, question, k, since, until, mode, as_json):
+    """Answer a question from the library, citing the exact sentences used."""
+    run_question(open_library(ctx), question, [], as_json, _ask_kwargs(k, since, until, mode))
+
+
+@main.command()
+@ask_options
+@data_dir_option
+@json_option
+@click.pass_context
+def chat(ctx, k, since, until, mode, as_json):
+    """Ask questions in a loop; follow-ups use the conversation. Empty line or Ctrl-D ends it."""
+    library = open_library(ctx)
+    history: list[Turn] = []
+    kwargs = _ask_kwargs(k, since, until, mode)
+    if not as_json:
+        click.echo(f"{library.store.ready_count()} articles indexed. Ask a question (empty line to quit, /new to reset).")
+    while True:
+        try:
+            question = click.prompt("?", prompt_suffix=" ", default="", show_default=False)
+        except (EOFError, click.Abort):
+            break
+        if not question.strip():
+            break
+        if question.strip() == "/new":
+            history = []
+            continue
+        try:
+            answer = run_question(library, question, history, as_json, kwargs)
+        except RagError as exc:
+            click.echo(f"error: {exc}", err=True)
+            continue
+        history.append(Turn(question=question, answer=answer.answer))

@@ -1,0 +1,233 @@
+"""`Library`: the public entry point. Owns a store and answers questions over it.
+
+CLI, UI and evals call only this: add / add_text / remove / articles / article / ask / ask_stream.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+from rag.answer import Draft, ExtractiveAnswerer, abstention
+from rag.articles import Loaded, iter_input_files, load_file, make_article
+from rag.citations import verify_all
+from rag.conversation import rewrite_followup
+from rag.embeddings import make_embedder
+from rag.errors import ArticleNotFound, InputError, LLMError
+from rag.evidence import select_evidence
+from rag.grounding import GroundingJudge
+from rag.models import AddResult, Answer, Article, ArticleSummary, Turn
+from rag.retrieval import HybridRetriever, RetrievalMode
+from rag.settings import Settings
+from rag.store import Progress, Store
+
+
+class Library:
+    """A corpus of articles in one data directory, and question answering over it."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.embedder = make_embedder(self.settings)
+        self.store = Store(self.settings, self.embedder)
+        self.retriever = HybridRetriever(self.store, self.embedder)
+        self.judge = GroundingJudge(self.embedder)
+        self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold)
+        self._llm_answerer = None
+        self._llm_lock = threading.Lock()
+
+    # -- articles -----------------------------------------------------------------------------
+
+    def add(self, paths: list[str | Path], progress: Progress | None = None) -> list[AddResult]:
+        """Add files or folders. Every input gets a result; failures never stop the others.
+
+        Args:
+            paths: files (.txt .md .html .htm .json .jsonl) or folders of them.
+            progress: called as (done, total) while articles are indexed.
+        """
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        loaded: list[Loaded] = []
+        for path in iter_input_files(paths):
+            loaded.extend(load_file(path, max_bytes))
+        return self._add_loaded(loaded, progress)
+
+    def add_text(self, *, title: str, text: str, source: str = "", url: str = "", published: str | date | None = None,
+                 article_id: str | None = None) -> AddResult:
+        """Add one article given as text (the UI's paste form)."""
+        try:
+            if not title.strip():
+                raise ValueError("a title is required")
+            article = make_article(id=article_id or title, title=title, text=text, source=source, url=url, published=published)
+            loaded = Loaded(f"pasted: {title[:60]}", article)
+        except ValueError as exc:
+            loaded = Loaded(f"pasted: {title[:60] or '(untitled)'}", error=str(exc))
+        return self._add_loaded([loaded], None)[0]
+
+    def add_articles(self, articles: list[Article], progress: Progress | None = None) -> list[AddResult]:
+        """Add already-built articles (evals and importers)."""
+        return self._add_loaded([Loaded(a.id, a) for a in articles], progress)
+
+    def _add_loaded(self, loaded: list[Loaded], progress: Progress | None) -> list[AddResult]:
+        results: list[AddResult] = []
+        to_index: list[tuple[int, Article]] = []
+        claimed: dict[str, str] = {}  # sha or id -> label, within this batch
+        for item in loaded:
+            if item.article is None:
+                results.append(AddResult(path=item.label, status="failed", reason=item.error))
+                continue
+            article = item.article
+            existing = self.store.registry.find(article.id) or self.store.registry.find_by_url(article.url)
+            if existing is not None:
+                article = article.model_copy(update={"id": existing.id})
+            same_text = self.store.registry.find_by_sha(article.sha256)
+            if (existing is not None and existing.sha256 == article.sha256) or (existing is None and same_text):
+                reason = None if existing is not None else f"same text as article {same_text}"
+                results.append(AddResult(path=item.label, status="unchanged", article_id=existing.id if existing else same_text,
+                                         title=article.title, reason=reason))
+                continue
+            if article.sha256 in claimed or article.id in claimed:
+                results.append(AddResult(path=item.label, status="unchanged", article_id=article.id, title=article.title,
+                                         reason=f"duplicate of {claimed.get(article.sha256) or claimed[article.id]} in this batch"))
+                continue
+            claimed[article.sha256] = claimed[article.id] = item.label
+            status = "updated" if existing is not None else "added"
+            results.append(AddResult(path=item.label, status=status, article_id=article.id, title=article.title))
+            to_index.append((len(results) - 1, article))
+        if to_index:
+            self.store.index([a for _, a in to_index], progress)
+        return results
+
+    def remove(self, article_id: str) -> ArticleSummary:
+        """Remove an article from the registry, Chroma and BM25."""
+        summary = self.article_summary(article_id)
+        self.store.remove([article_id])
+        return summary
+
+    def articles(self) -> list[ArticleSummary]:
+        return self.store.registry.summaries()
+
+    def article(self, article_id: str) -> Article:
+        article = self.store.registry.find(article_id)
+        if article is None:
+            raise ArticleNotFound(f"no article with id {article_id!r} (see `rag list`)")
+        return article
+
+    def article_summary(self, article_id: str) -> ArticleSummary:
+        for summary in self.articles():
+            if summary.id == article_id:
+                return summary
+        raise ArticleNotFound(f"no article with id {article_id!r} (see `rag list`)")
+
+    # -- questions ----------------------------------------------------------------------------
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.settings.llm == "openai"
+
+    def _llm(self):
+        with self._llm_lock:
+            if self._llm_answerer is None:
+                from rag.answer.llm import LLMAnswerer
+                from rag.llm import ChatLLM
+
+                self._llm_answerer = LLMAnswerer(ChatLLM(self.settings), self.judge, self.settings.llm_context_window)
+            return self._llm_answerer
+
+    def standalone_question(self, question: str, history: list[Turn], mode: str) -> tuple[str, str | None]:
+        """The query to search for; LLM condensing when in LLM mode, else the heuristic rewrite."""
+        if not history:
+            return question, None
+        if mode == "llm":
+            try:
+                return self._llm().llm.condense(question, history), None
+            except LLMError as exc:
+                return rewrite_followup(question, history), f"LLM unavailable ({exc}); used the offline answerer."
+        return rewrite_followup(question, history), None
+
+    def ask(self, question: str, **kwargs) -> Answer:
+        """Answer a question; see `ask_stream` for the arguments."""
+        answer = None
+        for event in self.ask_stream(question, **kwargs):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        history: list[Turn] | None = None,
+        k: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        mode: str | None = None,
+        retrieval: RetrievalMode = "hybrid",
+        on_retrieved: Callable[[str], None] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield answer text as it is produced, then the final `Answer` (citations verified).
+
+        Args:
+            question: the user's question.
+            history: earlier turns of this conversation, for follow-ups.
+            k: number of chunks to retrieve (default RAG_TOP_K).
+            since, until: only articles published in this date range.
+            mode: "extractive" or "llm" (default: llm when configured).
+            retrieval: "hybrid", "dense" or "bm25".
+        """
+        question = question.strip()
+        if not question:
+            raise InputError("the question is empty")
+        if since and until and since > until:
+            raise InputError(f"--since {since} is after --until {until}")
+        mode = mode or ("llm" if self.llm_configured else "extractive")
+        if mode == "llm" and not self.llm_configured:
+            raise InputError("LLM mode needs an LLM: set RAG_LLM=openai with OPENAI_API_KEY or OPENAI_BASE_URL")
+        t0 = time.perf_counter()
+        standalone, notice = self.standalone_question(question, history or [], mode)
+        if notice:
+            mode = "extractive"
+        if on_retrieved:
+            on_retrieved(standalone)
+        t1 = time.perf_counter()
+        retrieved = self.retriever.retrieve(standalone, k or self.settings.top_k, since=since, until=until, mode=retrieval)
+        question_vector = self.embedder.get_query_embedding(standalone)
+        evidence = select_evidence(standalone, retrieved, self.store, question_vector)
+        articles = self.store.registry.articles(sorted({e.article_id for e in evidence}))
+        t2 = time.perf_counter()
+        draft, streamed = None, []
+        answerer = self._llm() if mode == "llm" else self.extractive
+        try:
+            for event in answerer.stream(standalone, evidence, articles):
+                if isinstance(event, Draft):
+                    draft = event
+                else:
+                    streamed.append(event)
+                    yield event
+        except LLMError as exc:
+            notice = f"LLM unavailable: {exc}. Answered in extractive mode instead."
+            mode = "extractive"
+            for event in self.extractive.stream(standalone, evidence, articles):
+                if isinstance(event, Draft):
+                    draft = event
+                elif not streamed:
+                    yield event
+        draft = draft or abstention()
+        verify_all(draft.citations, articles)
+        t3 = time.perf_counter()
+        yield Answer(
+            question=question,
+            standalone_question=standalone,
+            mode=mode,
+            answer=draft.answer,
+            abstained=draft.abstained,
+            citations=draft.citations,
+            claims=draft.claims,
+            unsupported=draft.unsupported,
+            retrieved=[] if draft.abstained and not retrieved else retrieved,
+            notice=notice,
+            timings_ms={"condense": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
+                        "answer": (t3 - t2) * 1000, "total": (t3 - t0) * 1000},
+        )

@@ -1,0 +1,145 @@
+"""Typed objects that cross module boundaries: articles, spans, citations, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Article(BaseModel):
+    """An article with its canonical text; every offset in the product points into `text`."""
+
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    url: str = ""
+    published: date | None = None
+    sha256: str = ""
+
+    def span(self, start: int, end: int) -> str:
+        return self.text[start:end]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence as character offsets into its article's canonical text."""
+
+    article_id: str
+    index: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aligned window of an article (sentences first..last inclusive)."""
+
+    id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    first_sentence: int
+    last_sentence: int
+
+
+class ArticleSummary(BaseModel):
+    id: str
+    title: str
+    source: str = ""
+    url: str = ""
+    published: date | None = None
+    sha256: str = ""
+    chunks: int = 0
+    chars: int = 0
+    added_at: str = ""
+    state: str = "ready"
+
+
+class AddResult(BaseModel):
+    """The outcome for one input (a file, or one record of a .jsonl file)."""
+
+    path: str
+    status: Literal["added", "updated", "unchanged", "failed"]
+    article_id: str | None = None
+    title: str | None = None
+    reason: str | None = None
+
+
+class RetrievedChunk(BaseModel):
+    article_id: str
+    chunk_id: str
+    start: int
+    end: int
+    score: float
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+
+class Citation(BaseModel):
+    n: int
+    article_id: str
+    title: str
+    source: str = ""
+    url: str = ""
+    published: date | None = None
+    start: int
+    end: int
+    quote: str
+    support: float = Field(ge=0.0, le=1.0)
+
+
+class Claim(BaseModel):
+    """One answer sentence and the citation numbers that support it (empty: unsupported)."""
+
+    text: str
+    citations: list[int] = Field(default_factory=list)
+    support: float = 0.0
+    supported: bool = True
+
+
+class Answer(BaseModel):
+    question: str
+    standalone_question: str
+    mode: Literal["extractive", "llm"]
+    answer: str
+    abstained: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    unsupported: list[str] = Field(default_factory=list)
+    retrieved: list[RetrievedChunk] = Field(default_factory=list)
+    notice: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    def to_json_dict(self) -> dict:
+        """The `rag ask --json` shape from DESIGN.md (plus `unsupported`/`notice` when set)."""
+        data = {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "mode": self.mode,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.model_dump(mode="json", exclude={"url"}) for c in self.citations],
+            "retrieved": [
+                r.model_dump(mode="json", include={"article_id", "start", "end", "score"})
+                for r in self.retrieved
+            ],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+        if self.unsupported:
+            data["unsupported"] = self.unsupported
+        if self.notice:
+            data["notice"] = self.notice
+        return data
+
+
+@dataclass
+class Turn:
+    """One exchange of a conversation, kept by the caller (CLI loop, UI session)."""
+
+    question: str
+    answer: str

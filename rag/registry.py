@@ -1,0 +1,223 @@
+"""The article registry (SQLite): the source of truth for articles, sentences and chunks.
+
+States: `pending` (being indexed, or left by a crash: re-indexed at next open), `ready`
+(in Chroma and BM25, answerable), `deleting` (being removed: finished at next open).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import StoreError
+from rag.models import Article, ArticleSummary, Chunk, Sentence
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, url TEXT, published TEXT,
+    text TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL,
+    added_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_sha ON articles(sha256);
+CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+CREATE TABLE IF NOT EXISTS sentences (
+    article_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    embedding BLOB, PRIMARY KEY (article_id, idx)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, article_id TEXT NOT NULL, idx INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, first_sentence INTEGER NOT NULL,
+    last_sentence INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Registry:
+    """SQLite access; one connection guarded by a lock so UI threads can share it."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the article registry {path}: {exc}") from exc
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # -- articles -----------------------------------------------------------------------------
+
+    def find(self, article_id: str) -> Article | None:
+        rows = self._query(
+            "SELECT id, title, text, source, url, published, sha256 FROM articles WHERE id=? AND state!='deleting'",
+            (article_id,),
+        )
+        return _article(rows[0]) if rows else None
+
+    def find_by_url(self, url: str) -> Article | None:
+        if not url:
+            return None
+        rows = self._query(
+            "SELECT id, title, text, source, url, published, sha256 FROM articles WHERE url=? AND state!='deleting'",
+            (url,),
+        )
+        return _article(rows[0]) if rows else None
+
+    def find_by_sha(self, sha256: str) -> str | None:
+        rows = self._query("SELECT id FROM articles WHERE sha256=? AND state!='deleting'", (sha256,))
+        return rows[0][0] if rows else None
+
+    def articles(self, ids: list[str]) -> dict[str, Article]:
+        out: dict[str, Article] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._query(
+                f"SELECT id, title, text, source, url, published, sha256 FROM articles WHERE id IN ({marks})",
+                tuple(part),
+            )
+            out.update((row[0], _article(row)) for row in rows)
+        return out
+
+    def summaries(self) -> list[ArticleSummary]:
+        rows = self._query(
+            """SELECT a.id, a.title, a.source, a.url, a.published, a.sha256, length(a.text), a.added_at,
+                      a.state, (SELECT count(*) FROM chunks c WHERE c.article_id=a.id)
+               FROM articles a WHERE a.state!='deleting' ORDER BY a.published DESC, a.added_at DESC, a.id"""
+        )
+        return [
+            ArticleSummary(
+                id=r[0], title=r[1], source=r[2] or "", url=r[3] or "",
+                published=date.fromisoformat(r[4]) if r[4] else None, sha256=r[5], chars=r[6],
+                added_at=r[7], state=r[8], chunks=r[9],
+            )
+            for r in rows
+        ]
+
+    def ids_in_state(self, state: str) -> list[str]:
+        return [r[0] for r in self._query("SELECT id FROM articles WHERE state=?", (state,))]
+
+    def ready_ids(self) -> set[str]:
+        return set(self.ids_in_state("ready"))
+
+    def write_pending(self, article: Article, sentences: list[Sentence], sent_vecs: np.ndarray, chunks: list[Chunk]) -> None:
+        """Store (or replace) an article with its sentences and chunks, not yet answerable."""
+        now = _now()
+        published = article.published.isoformat() if article.published else None
+        with self.transaction() as db:
+            row = db.execute("SELECT added_at FROM articles WHERE id=?", (article.id,)).fetchone()
+            db.execute("DELETE FROM sentences WHERE article_id=?", (article.id,))
+            db.execute("DELETE FROM chunks WHERE article_id=?", (article.id,))
+            db.execute(
+                """INSERT OR REPLACE INTO articles (id, title, source, url, published, text, sha256, state, added_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
+                (article.id, article.title, article.source, article.url, published, article.text,
+                 article.sha256, row[0] if row else now, now),
+            )
+            db.executemany(
+                "INSERT INTO sentences (article_id, idx, start, end, embedding) VALUES (?, ?, ?, ?, ?)",
+                [(article.id, s.index, s.start, s.end, sent_vecs[i].astype(np.float16).tobytes())
+                 for i, s in enumerate(sentences)],
+            )
+            db.executemany(
+                "INSERT INTO chunks (id, article_id, idx, start, end, first_sentence, last_sentence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(c.id, c.article_id, c.index, c.start, c.end, c.first_sentence, c.last_sentence) for c in chunks],
+            )
+
+    def set_state(self, ids: list[str], state: str) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE articles SET state=? WHERE id=?", [(state, i) for i in ids])
+
+    def delete(self, ids: list[str]) -> None:
+        with self.transaction() as db:
+            for table, column in (("sentences", "article_id"), ("chunks", "article_id"), ("articles", "id")):
+                db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in ids])
+
+    # -- chunks and sentences -----------------------------------------------------------------
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        rows = self._query(
+            "SELECT id, article_id, idx, start, end, first_sentence, last_sentence FROM chunks WHERE article_id=? ORDER BY idx",
+            (article_id,),
+        )
+        return [Chunk(*r) for r in rows]
+
+    def chunks(self, ids: list[str]) -> dict[str, Chunk]:
+        out: dict[str, Chunk] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._query(
+                f"SELECT id, article_id, idx, start, end, first_sentence, last_sentence FROM chunks WHERE id IN ({marks})",
+                tuple(part),
+            )
+            out.update((r[0], Chunk(*r)) for r in rows)
+        return out
+
+    def ready_chunks(self) -> list[tuple[str, str, int, int, str | None]]:
+        """(chunk id, article id, start, end, published) of every answerable chunk, in a stable order."""
+        return self._query(
+            """SELECT c.id, c.article_id, c.start, c.end, a.published FROM chunks c
+               JOIN articles a ON a.id=c.article_id WHERE a.state='ready' ORDER BY c.id"""
+        )
+
+    def sentences_with_vectors(self, article_id: str, first: int, last: int) -> tuple[list[Sentence], np.ndarray]:
+        rows = self._query(
+            "SELECT idx, start, end, embedding FROM sentences WHERE article_id=? AND idx BETWEEN ? AND ? ORDER BY idx",
+            (article_id, first, last),
+        )
+        sentences = [Sentence(article_id, r[0], r[1], r[2]) for r in rows]
+        vectors = np.stack([np.frombuffer(r[3], dtype=np.float16).astype(np.float32) for r in rows]) if rows else np.zeros((0, 384), np.float32)
+        return sentences, vectors
+
+    def sentences_of(self, article_id: str) -> list[Sentence]:
+        rows = self._query("SELECT idx, start, end FROM sentences WHERE article_id=? ORDER BY idx", (article_id,))
+        return [Sentence(article_id, *r) for r in rows]
+
+    # -- meta ---------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def _article(row: tuple) -> Article:
+    return Article(
+        id=row[0], title=row[1], text=row[2], source=row[3] or "", url=row[4] or "",
+        published=date.fromisoformat(row[5]) if row[5] else None, sha256=row[6],
+    )

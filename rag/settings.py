@@ -1,0 +1,76 @@
+"""One settings object, read from the environment and overridable by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Set before anything imports onnxruntime, chromadb, gradio or huggingface_hub: nothing may
+# reach the network at run time, and telemetry attempts only produce noise and delays offline.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "ORT_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply_offline_env() -> None:
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+apply_offline_env()
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Env vars use the names in DESIGN.md; flags override them."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path(".rag"), validation_alias="RAG_DATA_DIR")
+    llm: Literal["none", "openai"] | None = Field(default=None, validation_alias="RAG_LLM")
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias="RAG_LLM_MODEL")
+    llm_timeout_s: float = Field(default=60.0, validation_alias="RAG_LLM_TIMEOUT")
+    llm_context_window: int = Field(default=8192, validation_alias="RAG_LLM_CONTEXT_WINDOW")
+    embed_model: str = Field(default="local-minilm", validation_alias="RAG_EMBED_MODEL")
+    chroma_host: str | None = Field(default=None, validation_alias="CHROMA_HOST")
+    chroma_port: int = Field(default=8000, validation_alias="CHROMA_PORT")
+    collection: str = Field(default="chunks", validation_alias="RAG_COLLECTION")
+
+    chunk_tokens: int = Field(default=200, validation_alias="RAG_CHUNK_TOKENS")
+    chunk_overlap_sentences: int = Field(default=1, validation_alias="RAG_CHUNK_OVERLAP")
+    top_k: int = Field(default=5, validation_alias="RAG_TOP_K")
+    max_file_mb: float = Field(default=20.0, validation_alias="RAG_MAX_FILE_MB")
+    abstain_threshold: float = Field(default=0.40, validation_alias="RAG_ABSTAIN_THRESHOLD")
+
+    @model_validator(mode="after")
+    def _default_llm(self) -> "Settings":
+        # DESIGN.md: openai when a key or base URL is configured, else the offline answerer.
+        if self.llm is None:
+            self.llm = "openai" if (self.openai_api_key or self.openai_base_url) else "none"
+        return self
+
+    def with_overrides(self, **overrides: object) -> "Settings":
+        """A copy with the given fields replaced; None values are ignored (unset flags)."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        return self.model_copy(update=changes)
+
+    @property
+    def registry_path(self) -> Path:
+        return self.data_dir / "registry.sqlite3"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_path(self) -> Path:
+        return self.data_dir / "bm25"

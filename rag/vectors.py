@@ -1,0 +1,113 @@
+"""Chunk vectors in Chroma, through LlamaIndex's `ChromaVectorStore`.
+
+Embedded `PersistentClient` by default; with `CHROMA_HOST` set, an `HttpClient` against a
+`chroma run` server. Chroma's own embedding function is never used (it downloads a model):
+vectors are always computed by rag.embeddings and passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.types import (
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from rag.errors import StoreError
+from rag.models import Article, Chunk
+from rag.settings import Settings
+
+_NO_DATE = -1
+
+
+def _client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises bare Exceptions for connection failures
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_path
+        raise StoreError(f"cannot open Chroma at {where}: {exc} (CHROMA_HOST/CHROMA_PORT or RAG_DATA_DIR)") from exc
+
+
+class VectorIndex:
+    """One Chroma collection of chunk vectors with article id, offsets and date as metadata."""
+
+    def __init__(self, settings: Settings, model_name: str):
+        name = f"{settings.collection}-{model_name}".lower().replace(":", "-")[:60]
+        try:
+            collection = _client(settings).get_or_create_collection(
+                name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+            )
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot open Chroma collection {name!r}: {exc}") from exc
+        self._store = ChromaVectorStore(chroma_collection=collection)
+        self._collection = collection
+
+    def add(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        published = article.published.toordinal() if article.published else _NO_DATE
+        nodes = []
+        for chunk, vector in zip(chunks, vectors):
+            node = TextNode(
+                id_=chunk.id,
+                text=article.text[chunk.start:chunk.end],
+                embedding=vector.tolist(),
+                metadata={"article_id": article.id, "start": chunk.start, "end": chunk.end, "published": published},
+            )
+            node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article.id)
+            nodes.append(node)
+        try:
+            self._store.add(nodes)
+        except Exception as exc:
+            raise StoreError(f"Chroma rejected the chunks of {article.id}: {exc}") from exc
+
+    def delete_article(self, article_id: str) -> None:
+        try:
+            self._store.delete(ref_doc_id=article_id)
+        except Exception as exc:
+            raise StoreError(f"Chroma could not delete the chunks of {article_id}: {exc}") from exc
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def article_ids(self) -> set[str]:
+        """Every article id that has vectors (for consistency checks)."""
+        got = self._collection.get(include=["metadatas"])
+        return {m.get("document_id") or m.get("article_id") for m in got["metadatas"] or []}
+
+    def search(
+        self, query_vector: list[float], k: int, since: date | None = None, until: date | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks, optionally within a date range."""
+        filters = []
+        if since or until:
+            # Undated articles (published = -1) fall outside every date range.
+            low = since.toordinal() if since else 1
+            filters.append(MetadataFilter(key="published", value=low, operator=FilterOperator.GTE))
+        if until:
+            filters.append(MetadataFilter(key="published", value=until.toordinal(), operator=FilterOperator.LTE))
+        query = VectorStoreQuery(
+            query_embedding=query_vector,
+            similarity_top_k=k,
+            filters=MetadataFilters(filters=filters) if filters else None,
+        )
+        try:
+            result = self._store.query(query)
+        except Exception as exc:
+            raise StoreError(f"Chroma query failed: {exc}") from exc
+        # ChromaVectorStore reports exp(-distance); with cosine space distance = 1 - cos.
+        return [(i, 1.0 + math.log(max(s, 1e-12))) for i, s in zip(result.ids or [], result.similarities or [])]
