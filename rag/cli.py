@@ -201,22 +201,20 @@ def print_answer(answer: Answer, streamed: bool) -> None:
 
 
 def run_question(library, question: str, history: list[Turn], as_json: bool, kwargs: dict) -> Answer:
-    answer, streamed = None, False
+    answer, shown = None, []
     for event in library.ask_stream(question, history=history, **kwargs):
         if isinstance(event, Answer):
             answer = event
         elif not as_json:
             click.echo(event, nl=False)
-            streamed = True
-    if streamed:
+            shown.append(event)
+    if shown:
         click.echo()
     if as_json:
         emit_json(answer.to_json_dict())
-    elif answer.mode == "llm" or answer.notice:
-        click.echo(f"\n{answer.answer}" if streamed and answer.mode == "llm" else "", nl=bool(streamed and answer.mode == "llm"))
-        print_answer(answer, streamed=True)
     else:
-        print_answer(answer, streamed=streamed)
+        # The streamed text is the answer, unless the LLM failed midway and was replaced.
+        print_answer(answer, streamed="".join(shown) == answer.answer)
     return answer
 
 

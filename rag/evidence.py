@@ -1,12 +1,16 @@
 """Evidence selection: score the sentences inside retrieved chunks against the question.
 
-A sentence's score mixes embedding similarity (sentence vectors precomputed at ingestion),
-idf-weighted coverage of the question's terms, the rank of its chunk, and a small bonus when
-it holds the kind of answer the question asks for (a number for "how many", a name for "who").
+Each candidate sentence gets a few cheap features (embedding similarity from sentence vectors
+precomputed at ingestion, idf-weighted coverage of the question's terms by the sentence and by
+the sentence before it, question bigrams matched, term density, the chunk's fused rank score, and
+whether it holds the kind of answer asked for). A logistic model over them estimates the
+probability that the sentence answers the question; `evals/fit_ranker.py` fits its weights on
+SQuAD v1.1 questions that are not the ones we report on.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -16,7 +20,10 @@ from rag.lexical import terms
 from rag.models import RetrievedChunk
 from rag.store import Store
 
-W_EMBED, W_LEXICAL, W_CHUNK, W_TYPE = 0.45, 0.40, 0.15, 0.08
+FEATURES = ("embed", "lexical", "prev_lexical", "bigrams", "density", "chunk", "answer_type", "length")
+# Fitted by evals/fit_ranker.py (logistic regression; see its docstring for data and seed).
+WEIGHTS = np.array([1.958, 3.44, 0.342, 1.284, 1.004, -0.235, 0.159, -0.094], dtype=np.float64)
+BIAS = -4.312
 
 _NUMERIC_Q = re.compile(
     r"^\s*(how (many|much|long|old|far|large|big|tall|often)|what (year|percentage|percent|number|amount|date|time)|when|in what year|which year)\b",
@@ -33,16 +40,18 @@ _PROPER = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 
 @dataclass
 class Evidence:
-    """A candidate sentence with the parts of its score."""
+    """A candidate sentence, its features and its score (probability it answers the question)."""
 
     article_id: str
     sentence_index: int
     start: int
     end: int
     score: float
-    embed: float
-    lexical: float
-    chunk_score: float
+    features: np.ndarray
+
+    @property
+    def embed(self) -> float:
+        return float(self.features[0])
 
 
 def answer_type_bonus(question: str, sentence: str) -> float:
@@ -54,13 +63,46 @@ def answer_type_bonus(question: str, sentence: str) -> float:
     return 0.0
 
 
+def score_features(features: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(features @ WEIGHTS + BIAS)))
+
+
+class _Question:
+    """Per-question data the features need, computed once."""
+
+    def __init__(self, question: str, store: Store):
+        self.text = question
+        ordered = terms(question)
+        self.terms = set(ordered)
+        self.bigrams = {(a, b) for a, b in zip(ordered, ordered[1:])}
+        self.idf = {t: store.bm25.idf(t) for t in self.terms}
+        self.idf_total = sum(self.idf.values()) or 1.0
+
+    def coverage(self, sentence_terms: set[str]) -> float:
+        return sum(self.idf[t] for t in self.terms & sentence_terms) / self.idf_total
+
+
+def sentence_features(q: _Question, sentence: str, previous: str, cosine: float, chunk_score: float) -> np.ndarray:
+    ordered = terms(sentence)
+    sentence_terms = set(ordered)
+    bigrams = {(a, b) for a, b in zip(ordered, ordered[1:])}
+    return np.array([
+        cosine,
+        q.coverage(sentence_terms),
+        q.coverage(set(terms(previous))) if previous else 0.0,
+        len(q.bigrams & bigrams) / len(q.bigrams) if q.bigrams else 0.0,
+        len(q.terms & sentence_terms) / len(sentence_terms) if sentence_terms else 0.0,
+        chunk_score,
+        answer_type_bonus(q.text, sentence),
+        math.log1p(len(ordered)) / 4.0,
+    ])
+
+
 def select_evidence(
     question: str, retrieved: list[RetrievedChunk], store: Store, question_vector: list[float]
 ) -> list[Evidence]:
     """Every distinct sentence of the retrieved chunks, best first."""
-    q_terms = set(terms(question))
-    idf = {t: store.bm25.idf(t) for t in q_terms}
-    idf_total = sum(idf.values()) or 1.0
+    q = _Question(question, store)
     qv = np.asarray(question_vector, dtype=np.float32)
     chunks = store.chunks([r.chunk_id for r in retrieved])
     articles = store.registry.articles(sorted({r.article_id for r in retrieved}))
@@ -72,21 +114,16 @@ def select_evidence(
             continue
         sentences, vectors = store.sentences_with_vectors(chunk)
         text = articles[chunk.article_id].text
-        cosines = vectors @ qv if len(sentences) else []
-        for sentence, cosine in zip(sentences, cosines):
-            key = (sentence.article_id, sentence.index)
-            if key in seen:
+        cosines = vectors @ qv if sentences else []
+        for i, (sentence, cosine) in enumerate(zip(sentences, cosines)):
+            if (sentence.article_id, sentence.index) in seen:
                 continue
-            seen.add(key)
-            sentence_text = text[sentence.start:sentence.end]
-            lexical = sum(idf[t] for t in q_terms & set(terms(sentence_text))) / idf_total
-            score = (
-                W_EMBED * float(cosine)
-                + W_LEXICAL * lexical
-                + W_CHUNK * r.score
-                + W_TYPE * answer_type_bonus(question, sentence_text)
-            )
-            out.append(Evidence(sentence.article_id, sentence.index, sentence.start, sentence.end,
-                                score, float(cosine), lexical, r.score))
+            seen.add((sentence.article_id, sentence.index))
+            previous = text[sentences[i - 1].start:sentences[i - 1].end] if i else ""
+            features = sentence_features(q, text[sentence.start:sentence.end], previous, float(cosine), r.score)
+            out.append(Evidence(sentence.article_id, sentence.index, sentence.start, sentence.end, 0.0, features))
+    if out:
+        for e, p in zip(out, score_features(np.stack([e.features for e in out]))):
+            e.score = float(p)
     out.sort(key=lambda e: e.score, reverse=True)
     return out

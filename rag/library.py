@@ -32,7 +32,7 @@ class Library:
         self.settings = settings or Settings()
         self.embedder = make_embedder(self.settings)
         self.store = Store(self.settings, self.embedder)
-        self.retriever = HybridRetriever(self.store, self.embedder)
+        self.retriever = HybridRetriever(self.store, self.embedder, self.settings.rrf_k)
         self.judge = GroundingJudge(self.embedder)
         self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold)
         self._llm_answerer = None

@@ -48,8 +48,9 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=200, validation_alias="RAG_CHUNK_TOKENS")
     chunk_overlap_sentences: int = Field(default=1, validation_alias="RAG_CHUNK_OVERLAP")
     top_k: int = Field(default=5, validation_alias="RAG_TOP_K")
+    rrf_k: int = Field(default=5, validation_alias="RAG_RRF_K")
     max_file_mb: float = Field(default=20.0, validation_alias="RAG_MAX_FILE_MB")
-    abstain_threshold: float = Field(default=0.40, validation_alias="RAG_ABSTAIN_THRESHOLD")
+    abstain_threshold: float = Field(default=0.05, validation_alias="RAG_ABSTAIN_THRESHOLD")
 
     @model_validator(mode="after")
     def _default_llm(self) -> "Settings":

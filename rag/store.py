@@ -21,6 +21,14 @@ from rag.text import chunk_sentences, split_sentences
 from rag.vectors import VectorIndex
 
 Progress = Callable[[int, int], None]
+
+
+def chunk_context(title: str, chunk_text: str) -> str:
+    """What gets embedded and BM25-indexed for a chunk: its text under the article's headline.
+
+    Chunks deep in an article rarely repeat its subject ("the plan", "he"); the headline restores it.
+    """
+    return f"{title}\n{chunk_text}"
 _GROUP = 64  # articles made ready together: one BM25 rebuild per group
 
 
@@ -71,7 +79,8 @@ class Store:
         for _, article_id, start, end, _ in rows:
             if article_id not in cache:
                 cache = {article_id: self.registry.find(article_id)}  # rows are grouped by article
-            texts.append(cache[article_id].text[start:end])
+            article = cache[article_id]
+            texts.append(chunk_context(article.title, article.text[start:end]))
         return texts
 
     # -- writes -------------------------------------------------------------------------------
@@ -98,7 +107,7 @@ class Store:
             max_tokens=self.settings.chunk_tokens, overlap=self.settings.chunk_overlap_sentences,
             count_tokens=self.embedder.count_tokens,
         )
-        texts = [article.text[s.start:s.end] for s in sentences] + [article.text[c.start:c.end] for c in chunks]
+        texts = [article.text[s.start:s.end] for s in sentences] + [chunk_context(article.title, article.text[c.start:c.end]) for c in chunks]
         vectors = self.embedder.embed_array(texts)
         self.registry.write_pending(article, sentences, vectors[:len(sentences)], chunks)
         self.vectors.delete_article(article.id)  # an older version, or leftovers of a crash

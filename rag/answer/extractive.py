@@ -15,7 +15,7 @@ class ExtractiveAnswerer:
 
     mode = "extractive"
 
-    def __init__(self, abstain_threshold: float, max_sentences: int = 3, keep_ratio: float = 0.92):
+    def __init__(self, abstain_threshold: float, max_sentences: int = 3, keep_ratio: float = 0.55):
         self.abstain_threshold = abstain_threshold
         self.max_sentences = max_sentences
         self.keep_ratio = keep_ratio

@@ -1,9 +1,11 @@
 """The LLM answerer: labelled evidence in, verified citations out.
 
 The model sees evidence sentences labelled [S1], [S2], ... inside a data block and is asked to
-cite labels after each sentence. Nothing it says is trusted: each answer sentence is mapped to
-the labelled spans, its support is scored by the grounding judge, and it is re-attributed to
-the best-supporting evidence sentence or marked unsupported.
+cite labels after each sentence. Nothing it says is trusted: as each answer sentence completes,
+its labels are mapped to evidence spans, its support is scored by the grounding judge, and it is
+cited to the spans that support it, re-attributed to the evidence sentence that does, or marked
+unsupported. Text streams token by token (labels held back); citation markers follow each
+sentence once it is verified, so the streamed text and the final answer are the same string.
 """
 
 from __future__ import annotations
@@ -17,11 +19,27 @@ from rag.evidence import Evidence
 from rag.grounding import GroundingJudge
 from rag.llm import ChatLLM
 from rag.models import Article, Citation, Claim
+from rag.text import NEWS_ABBREVIATIONS
 
 NOT_IN_CORPUS = "NOT_IN_CORPUS"
-_LABEL = re.compile(r"\[\s*S?(\d+)\s*\]")
-_LABELS_RUN = re.compile(r"(?:\s*\[\s*S?\d+\s*\])+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?(?:\s*\[\s*S?\d+\s*\])*\s+(?=\S)")
+UNSUPPORTED_MARK = " [unsupported]"
+MAX_EVIDENCE = 6
+PROMPT_OVERHEAD_TOKENS = 250  # system prompt, framing and question, with margin
+CHARS_PER_TOKEN = 3.5  # conservative for English news text with names and numbers
+
+_LABEL_BODY = r"\[\s*S?\d+(?:\s*[,;]\s*S?\d+)*\s*\]"
+_LABEL = re.compile(_LABEL_BODY)
+_LABEL_NUMBER = re.compile(r"\d+")
+_LABELS_RUN = re.compile(rf"(?:\s*{_LABEL_BODY})+")
+# A sentence ends at . ! ? (plus closing quotes and any labels) followed by space and more text.
+_SENTENCE_END = re.compile(rf"(?<=[.!?])[\"”’)]?(?:\s*{_LABEL_BODY})*\s+(?=\S)|\n+(?=\S)")
+_LAST_WORD = re.compile(r"(\S+)\.[\"”’)]?$")
+_ABSTAIN_PHRASES = re.compile(
+    r"\b(not_in_corpus|(does|do|did) not (say|mention|state|answer|provide|contain|include|specify)|"
+    r"doesn't (say|mention|state|answer)|(is|are) not (mentioned|stated|provided|given)|no information|"
+    r"cannot (be )?answer|can't answer|not enough information|insufficient information)\b",
+    re.I,
+)
 
 SYSTEM_PROMPT = (
     "You answer questions about news articles using only the numbered evidence sentences given "
@@ -32,59 +50,190 @@ SYSTEM_PROMPT = (
 )
 
 
-def pack_evidence(evidence: list[Evidence], articles: dict[str, Article], budget_tokens: int) -> list[Evidence]:
-    """The best-scoring evidence that fits the token budget (~4 characters per token)."""
+def pack_evidence(evidence: list[Evidence], budget_tokens: int, max_items: int = MAX_EVIDENCE) -> list[Evidence]:
+    """The best-scoring evidence (best first) that fits the token budget."""
     packed, used = [], 0
     for e in evidence:
-        cost = (e.end - e.start) // 4 + 12
+        cost = int((e.end - e.start) / CHARS_PER_TOKEN) + 25  # label, and the article's title line
         if used + cost > budget_tokens:
             continue
         packed.append(e)
         used += cost
+        if len(packed) == max_items:
+            break
     return packed
 
 
+def evidence_budget(context_window: int, answer_tokens: int) -> int:
+    """Tokens left for evidence once the answer and the rest of the prompt are reserved."""
+    return max(context_window - answer_tokens - PROMPT_OVERHEAD_TOKENS, 0)
+
+
 def build_prompt(question: str, evidence: list[Evidence], articles: dict[str, Article]) -> str:
-    lines = []
-    for i, e in enumerate(evidence, 1):
+    """The user message: labelled evidence as delimited data (grouped by article), then the question.
+
+    Labels are numbered in the order shown, so callers must use `label_order` for the mapping.
+    """
+    lines, current = [], None
+    for i, e in enumerate(label_order(evidence), 1):
         article = articles[e.article_id]
-        date = f", {article.published.isoformat()}" if article.published else ""
-        text = article.text[e.start:e.end].replace("<", "‹").replace(">", "›")
-        lines.append(f"[S{i}] ({article.title}{date}) {text}")
+        if e.article_id != current:
+            date = f", {article.published.isoformat()}" if article.published else ""
+            lines.append(f"Article: {_data(article.title)}{date}")
+            current = e.article_id
+        lines.append(f"[S{i}] {_data(article.text[e.start:e.end])}")
     return "<evidence>\n" + "\n".join(lines) + f"\n</evidence>\n\nQuestion: {question}\nAnswer:"
 
 
+def label_order(evidence: list[Evidence]) -> list[Evidence]:
+    """Evidence grouped by article (articles in order of their best sentence), sentences in text order."""
+    first_seen = {}
+    for rank, e in enumerate(evidence):
+        first_seen.setdefault(e.article_id, rank)
+    return sorted(evidence, key=lambda e: (first_seen[e.article_id], e.start))
+
+
+def _data(text: str) -> str:
+    # Angle brackets are swapped so article text can never close the data block.
+    return " ".join(text.split()).replace("<", "‹").replace(">", "›")
+
+
+def clean_claim(raw: str) -> str:
+    """The sentence as shown: labels removed, whitespace collapsed."""
+    return " ".join(_LABELS_RUN.sub("", raw).split())
+
+
+def labels_in(raw: str) -> list[int]:
+    """Zero-based evidence indexes the sentence cites, in order, without repeats."""
+    numbers = [int(n) - 1 for label in _LABEL.findall(raw) for n in _LABEL_NUMBER.findall(label)]
+    return list(dict.fromkeys(numbers))
+
+
+def is_abstention(text: str) -> bool:
+    """The model saying the evidence does not answer, rather than claiming a fact."""
+    return _is_sentinel(text) or bool(_ABSTAIN_PHRASES.search(text))
+
+
+def _sentinel_key(text: str) -> str:
+    return re.sub(r"[^A-Z]+", "_", text.upper()).strip("_")
+
+
+def _is_sentinel(text: str) -> bool:
+    return _sentinel_key(text).startswith(NOT_IN_CORPUS)
+
+
+def _could_be_sentinel(partial: str) -> bool:
+    """True while a sentence being written may still turn out to be NOT_IN_CORPUS."""
+    key = _sentinel_key(partial)
+    return NOT_IN_CORPUS.startswith(key) or key.startswith(NOT_IN_CORPUS)
+
+
+def _sentence_end(text: str) -> re.Match | None:
+    """The first sentence boundary that does not follow an abbreviation like "U.S." or "Mr."."""
+    for match in _SENTENCE_END.finditer(text):
+        word = _LAST_WORD.search(_LABELS_RUN.sub("", text[: match.start()]).rstrip())
+        if word and (word.group(1).lower() in NEWS_ABBREVIATIONS or re.fullmatch(r"[A-Za-z]", word.group(1))):
+            continue
+        return match
+    return None
+
+
 class LLMAnswerer:
+    """Answers with the chat model, trusting none of it until the grounding judge agrees."""
+
     mode = "llm"
 
-    def __init__(self, llm: ChatLLM, judge: GroundingJudge, context_window: int):
+    def __init__(self, llm: ChatLLM, judge: GroundingJudge, context_window: int, abstain_threshold: float | None = None):
         self.llm = llm
         self.judge = judge
         self.context_window = context_window
+        self.abstain_threshold = llm.settings.abstain_threshold if abstain_threshold is None else abstain_threshold
+
+    def prompt(self, question: str, evidence: list[Evidence], articles: dict[str, Article]) -> tuple[str, list[Evidence]]:
+        """The user message and the evidence it labels (S1 = first)."""
+        budget = evidence_budget(self.context_window, self.llm.max_tokens)
+        packed = pack_evidence(evidence, budget)
+        return build_prompt(question, packed, articles), label_order(packed)
 
     def stream(self, question: str, evidence: list[Evidence], articles: dict[str, Article]) -> Iterator[str | Draft]:
-        if not evidence:
-            draft = abstention()
-            yield draft.answer
-            yield draft
+        """Yields answer text as it streams (markers after each verified sentence), then the Draft."""
+        # Same abstention rule as the extractive answerer: no call when nothing relevant was found.
+        if not evidence or evidence[0].score < self.abstain_threshold:
+            yield from _abstain()
             return
-        packed = pack_evidence(evidence[:12], articles, budget_tokens=max(self.context_window // 2 - 200, 200))
-        prompt = build_prompt(question, packed, articles)
-        resolver = _ClaimResolver(packed, articles, self.judge)
-        buffer = ""
+        prompt, packed = self.prompt(question, evidence, articles)
+        if not packed:
+            yield from _abstain()
+            return
+        answer = _StreamedAnswer(_ClaimResolver(packed, articles, self.judge))
         for delta in self.llm.stream(SYSTEM_PROMPT, prompt):
-            buffer += delta
-            while (match := _SENTENCE_END.search(buffer)) is not None:
-                sentence, buffer = buffer[: match.end()], buffer[match.end():]
-                if (shown := resolver.add(sentence)) is not None:
-                    yield shown
-        if buffer.strip() and (shown := resolver.add(buffer)) is not None:
-            yield shown
-        yield resolver.draft()
+            yield from answer.feed(delta)
+        yield from answer.finish()
+        draft = answer.resolver.draft("".join(answer.shown))
+        if draft.abstained and not answer.shown:
+            yield draft.answer
+        yield draft
+
+
+def _abstain() -> Iterator[str | Draft]:
+    draft = abstention()
+    yield draft.answer
+    yield draft
+
+
+class _StreamedAnswer:
+    """Turns raw model tokens into shown text: labels and a leading NOT_IN_CORPUS held back."""
+
+    def __init__(self, resolver: "_ClaimResolver"):
+        self.resolver = resolver
+        self.raw = ""  # the current, unfinished sentence as the model wrote it
+        self.visible = ""  # the part of it already shown
+        self.shown: list[str] = []  # everything yielded so far
+
+    def _emit(self, text: str) -> Iterator[str]:
+        if text:
+            self.shown.append(text)
+            yield text
+
+    def _show(self, visible: str) -> Iterator[str]:
+        if not visible.startswith(self.visible) or len(visible) == len(self.visible):
+            return
+        new = visible[len(self.visible):]
+        if not self.visible and self.shown:
+            new = " " + new
+        self.visible = visible
+        yield from self._emit(new)
+
+    def _visible_prefix(self, raw: str) -> str:
+        text = clean_claim(raw)
+        if "[" in text[text.rfind("]") + 1:]:
+            text = text[: text.rfind("[")]  # maybe a label still being written
+        text = text.rstrip()
+        return "" if _could_be_sentinel(text) else text
+
+    def feed(self, delta: str) -> Iterator[str]:
+        self.raw += delta
+        while (match := _sentence_end(self.raw)) is not None:
+            sentence, self.raw = self.raw[: match.end()], self.raw[match.end():]
+            yield from self._complete(sentence)
+        yield from self._show(self._visible_prefix(self.raw))
+
+    def finish(self) -> Iterator[str]:
+        if self.raw.strip():
+            yield from self._complete(self.raw)
+        self.raw = ""
+
+    def _complete(self, sentence: str) -> Iterator[str]:
+        claim = clean_claim(sentence)
+        if claim and not _is_sentinel(claim):
+            yield from self._show(claim)
+            if self.visible:
+                yield from self._emit(self.resolver.add(claim, labels_in(sentence)))
+        self.visible = ""
 
 
 class _ClaimResolver:
-    """Maps each completed answer sentence to verified citations as it streams in."""
+    """Maps each completed answer sentence to verified citations."""
 
     def __init__(self, evidence: list[Evidence], articles: dict[str, Article], judge: GroundingJudge):
         self.evidence = evidence
@@ -92,8 +241,6 @@ class _ClaimResolver:
         self.judge = judge
         self.citations: list[Citation] = []
         self.claims: list[Claim] = []
-        self.parts: list[str] = []
-        self.abstained = False
 
     def _text(self, e: Evidence) -> str:
         return self.articles[e.article_id].text[e.start:e.end]
@@ -106,35 +253,32 @@ class _ClaimResolver:
         self.citations.append(make_citation(n, self.articles[e.article_id], e.start, e.end, support))
         return n
 
-    def add(self, raw: str) -> str | None:
-        labels = [int(x) - 1 for x in _LABEL.findall(raw)]
-        claim = _LABELS_RUN.sub("", raw).strip()
-        if NOT_IN_CORPUS in claim.replace(" ", "_").upper() or not claim:
-            self.abstained = self.abstained or not self.claims
-            return None
-        cited = [self.evidence[i] for i in dict.fromkeys(labels) if 0 <= i < len(self.evidence)]
-        verdict = self.judge.support(claim, " ".join(self._text(e) for e in cited)) if cited else None
-        chosen: list[Evidence] = cited if verdict and verdict.supported else []
-        score = verdict.score if verdict else 0.0
+    def add(self, claim: str, labels: list[int]) -> str:
+        """Resolve one answer sentence; returns the markers to show after it."""
+        if is_abstention(claim):
+            return ""  # "the articles do not say ..." is not a factual claim to verify
+        cited = [self.evidence[i] for i in labels if 0 <= i < len(self.evidence)]
+        chosen, score = [], 0.0
+        if cited:
+            verdict = self.judge.support(claim, " ".join(self._text(e) for e in cited))
+            if verdict.supported:
+                chosen, score = cited, verdict.score
         if not chosen:
             # Re-attribute: the single evidence sentence that best supports the claim, if any does.
             verdicts = self.judge.support_many([(claim, self._text(e)) for e in self.evidence])
             best = max(range(len(verdicts)), key=lambda i: verdicts[i].score)
+            score = verdicts[best].score
             if verdicts[best].supported:
-                chosen, score = [self.evidence[best]], verdicts[best].score
+                chosen = [self.evidence[best]]
         numbers = [self._cite(e, score) for e in chosen]
-        supported = bool(numbers)
-        self.claims.append(Claim(text=claim, citations=numbers, support=round(score, 3), supported=supported))
-        shown = claim + ("".join(f" [{n}]" for n in numbers) if supported else "")
-        prefix = " " if self.parts else ""
-        self.parts.append(shown)
-        return prefix + shown
+        self.claims.append(Claim(text=claim, citations=numbers, support=round(score, 3), supported=bool(numbers)))
+        return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
 
-    def draft(self) -> Draft:
+    def draft(self, answer: str) -> Draft:
         if not self.claims:
-            return abstention()
+            return Draft(answer=answer, abstained=True) if answer.strip() else abstention()
         return Draft(
-            answer=" ".join(self.parts),
+            answer=answer,
             citations=self.citations,
             claims=self.claims,
             unsupported=[c.text for c in self.claims if not c.supported],

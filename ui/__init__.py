@@ -1,0 +1,1 @@
+"""The web UI: a Gradio app over `rag.Library` (`rag ui`)."""

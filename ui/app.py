@@ -1,0 +1,354 @@
+"""The Gradio app: chat with cited sources, adding articles, and the library, over one `Library`.
+
+A thin client: every question, citation and article comes from `rag.Library`; this module only
+wires events and keeps per-session chat state. One Library serves all sessions (reads are
+thread-safe, writes are serialized by the store), while each browser session's conversation
+lives in its own `gr.State`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The app itself guarantees this, whoever starts it: Gradio must not phone home.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import queue  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gradio as gr  # noqa: E402
+
+from rag.errors import ArticleNotFound, InputError, RagError  # noqa: E402
+from rag.models import Answer, Article, Turn  # noqa: E402
+from ui import render  # noqa: E402
+
+HERE = Path(__file__).parent
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
+CHAT_CONCURRENCY = 4  # sessions answered at once; the rest wait in Gradio's queue
+
+
+@dataclass
+class ChatSession:
+    """One browser session's conversation: chat messages (HTML), turns for follow-ups, sources."""
+
+    messages: list[dict] = field(default_factory=list)
+    history: list[Turn] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+
+    @property
+    def next_turn(self) -> int:
+        return len(self.sections) + 1
+
+
+def parse_day(value: str | None, label: str) -> date | None:
+    """A YYYY-MM-DD date from a settings field; empty means no limit."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{label} date {value!r} is not a date like 2025-11-21") from None
+
+
+def stream_events(library, question: str, **kwargs) -> Iterator[tuple[str, object]]:
+    """`Library.ask_stream` as ("searching", query) / ("text", delta) / ("answer", Answer) events.
+
+    The library runs in a worker thread so the standalone query (reported through
+    `on_retrieved` before retrieval starts) reaches the page while retrieval is still running.
+    """
+    events: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        try:
+            for event in library.ask_stream(question, on_retrieved=lambda q: events.put(("searching", q)), **kwargs):
+                events.put(("answer", event) if isinstance(event, Answer) else ("text", event))
+        except Exception as exc:  # handed to the generator, which re-raises it in the handler
+            events.put(("error", exc))
+        events.put(("done", None))
+
+    threading.Thread(target=work, name="ask", daemon=True).start()
+    while True:
+        kind, payload = events.get()
+        if kind == "done":
+            return
+        if kind == "error":
+            raise payload
+        yield kind, payload
+
+
+class Handlers:
+    """Event handlers bound to the shared library."""
+
+    def __init__(self, library):
+        self.library = library
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def status(self) -> str:
+        count = len(self.library.articles())
+        if count == 0:
+            return ('<div class="status empty-library">No articles yet - add some in the '
+                    '<strong>Add articles</strong> tab.</div>')
+        mode = f"LLM answers ({render.esc(self.library.settings.llm_model)})" if self.library.llm_configured \
+            else "extractive answers (offline)"
+        return f'<div class="status"><strong>{count} article{"s" if count != 1 else ""}</strong> in the library · {mode}</div>'
+
+    # -- chat -----------------------------------------------------------------------------------
+
+    def respond(self, question: str, session: ChatSession, mode: str, k: float, since: str, until: str):
+        """Stream one answer into the chat and put its sources in the panel."""
+        question = (question or "").strip()
+        if not question:
+            yield self._chat(session, question)
+            return
+        turn = session.next_turn
+        session.messages += [{"role": "user", "content": render.user_message(question)},
+                             {"role": "assistant", "content": render.pending_message(None)}]
+        yield self._chat(session, "")
+        try:
+            kwargs = {"history": list(session.history), "k": int(k), "mode": mode,
+                      "since": parse_day(since, "Since"), "until": parse_day(until, "Until")}
+            text, answer = "", None
+            for kind, payload in stream_events(self.library, question, **kwargs):
+                if kind == "searching":
+                    session.messages[-1]["content"] = render.pending_message(payload if session.history else None)
+                elif kind == "text":
+                    text += payload
+                    session.messages[-1]["content"] = render.streaming_message(text)
+                else:
+                    answer = payload
+                    continue
+                yield self._chat(session, "")
+        except RagError as exc:
+            session.messages[-1]["content"] = render.error_message(str(exc))
+            yield self._chat(session, "")
+            return
+        articles = {aid: self._article_or_none(aid) for aid in {c.article_id for c in answer.citations}}
+        session.sections.append(render.sources_section(answer, turn, articles))
+        session.messages[-1]["content"] = render.answer_message(answer, turn)
+        session.history.append(Turn(question=question, answer=answer.answer))
+        yield self._chat(session, "")
+
+    def _chat(self, session: ChatSession, textbox: str):
+        return [dict(m) for m in session.messages], textbox, session, render.sources_panel(session.sections)
+
+    def _article_or_none(self, article_id: str) -> Article | None:
+        try:
+            return self.library.article(article_id)
+        except ArticleNotFound:
+            return None
+
+    def new_conversation(self):
+        session = ChatSession()
+        return [], "", session, render.sources_panel([])
+
+    # -- adding articles -----------------------------------------------------------------------
+
+    def add_files(self, files, progress=gr.Progress()):
+        """Index uploaded files; one result row per file (or per record of a .jsonl file)."""
+        if not files:
+            return '<p class="add-empty">Choose one or more files first.</p>', None, self.status()
+        paths = [f if isinstance(f, str) else f.name for f in files]
+        progress(0, desc="Reading files")
+        results = self.library.add(paths, progress=lambda done, total: progress(
+            (done, total), desc="Indexing", unit="articles"))
+        return render.add_results(results), None, self.status()
+
+    def add_pasted(self, title: str, source: str, published: str, url: str, text: str):
+        """Index one pasted article; the form is cleared only when it was added."""
+        result = self.library.add_text(title=title or "", text=text or "", source=source or "", url=url or "",
+                                       published=(published or "").strip() or None)
+        cleared = result.status != "failed"
+        fields = ["" if cleared else gr.update() for _ in range(5)]
+        return render.add_results([result]), *fields, self.status()
+
+    # -- library --------------------------------------------------------------------------------
+
+    def library_table(self, query: str):
+        """Rows for the table, their ids, and the empty-state message."""
+        summaries = self.library.articles()
+        rows, ids = render.library_rows(summaries, query or "")
+        if not summaries:
+            message = render.LIBRARY_EMPTY
+        elif not rows:
+            message = f"No titles match “{(query or '').strip()}”."
+        else:
+            message = f"{len(rows)} of {len(summaries)} articles. Select a row to read or remove it."
+        return gr.update(value=rows, visible=bool(rows)), ids, message
+
+    def select_article(self, ids: list[str], evt: gr.SelectData):
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        try:
+            article = self.library.article(ids[row])
+        except (ArticleNotFound, IndexError):
+            gr.Warning("That article is no longer in the library.")
+            return "", None, gr.update(visible=False), gr.update(visible=False), ""
+        return render.article_view(article), article.id, gr.update(visible=True), gr.update(visible=False), ""
+
+    def ask_remove(self, article_id: str | None):
+        if not article_id:
+            return gr.update(visible=False), ""
+        try:
+            title = self.library.article(article_id).title
+        except ArticleNotFound:
+            return gr.update(visible=False), ""
+        prompt = (f'<div class="confirm">Remove <strong>{render.esc(title)}</strong> from the library? '
+                  'Its passages will no longer be searched or cited.</div>')
+        return gr.update(visible=True), prompt
+
+    def confirm_remove(self, article_id: str | None, query: str):
+        if article_id:
+            try:
+                summary = self.library.remove(article_id)
+                gr.Info(f"Removed: {summary.title}")
+            except ArticleNotFound as exc:
+                gr.Warning(str(exc))
+        table, ids, message = self.library_table(query)
+        return (table, ids, message, "", None, gr.update(visible=False), gr.update(visible=False), "",
+                self.status())
+
+
+def build_app(library) -> gr.Blocks:
+    """The whole UI as a `gr.Blocks`, bound to `library`."""
+    h = Handlers(library)
+    with gr.Blocks(title="newsground") as app:
+        gr.HTML(
+            '<header class="app-header"><h1>newsground</h1><p>Ask questions about your news articles. '
+            'Every answer quotes the exact sentences it comes from, and you can read each one in its article.</p></header>',
+            js_on_load=None,
+        )
+        status = gr.HTML(h.status, js_on_load=None, elem_id="status")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                session = gr.State(ChatSession())
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=360):
+                        chatbot = gr.Chatbot(
+                            elem_id="chat", show_label=False, height=520, render_markdown=False,
+                            sanitize_html=True, latex_delimiters=[], allow_tags=False, buttons=[],
+                            feedback_options=None, layout="bubble",
+                            placeholder="<strong>Ask a question about your articles.</strong><br>"
+                                        "Answers cite their sources with markers like [1]; click one to see it.",
+                        )
+                        with gr.Row(equal_height=True):
+                            question = gr.Textbox(placeholder="Ask about your articles…", show_label=False,
+                                                  scale=6, min_width=200, elem_id="question", autofocus=True,
+                                                  max_lines=4, submit_btn=False)
+                            ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                        new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
+                        with gr.Accordion("Settings", open=False, elem_id="settings"):
+                            mode, k, since, until = _settings(library)
+                    with gr.Column(scale=2, min_width=320):
+                        sources = gr.HTML(render.sources_panel([]), elem_id="sources", js_on_load=None,
+                                          label="Sources", show_label=False)
+            with gr.Tab("Add articles", id="add"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(min_width=320):
+                        gr.Markdown("### Upload files\n.txt .md .html .json .jsonl, several at once "
+                                    f"(up to {library.settings.max_file_mb:g} MB each).")
+                        files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
+                                        label="Article files", elem_id="upload")
+                        add_files = gr.Button("Add files", variant="primary", elem_id="add-files")
+                    with gr.Column(min_width=320):
+                        gr.Markdown("### Or paste an article")
+                        p_title = gr.Textbox(label="Title", elem_id="paste-title")
+                        with gr.Row():
+                            p_source = gr.Textbox(label="Source", placeholder="e.g. The Washington Times",
+                                                  elem_id="paste-source", min_width=140)
+                            p_date = gr.Textbox(label="Date", placeholder="YYYY-MM-DD", elem_id="paste-date",
+                                                min_width=140)
+                        p_url = gr.Textbox(label="URL", placeholder="https://…", elem_id="paste-url")
+                        p_text = gr.Textbox(label="Text", lines=8, elem_id="paste-text")
+                        add_pasted = gr.Button("Add article", variant="primary", elem_id="add-pasted")
+                add_results = gr.HTML("", elem_id="add-results", js_on_load=None)
+            with gr.Tab("Library", id="library") as library_tab:
+                query = gr.Textbox(placeholder="Filter by title…", show_label=False, elem_id="library-filter")
+                library_message = gr.Markdown(elem_id="library-message")
+                ids = gr.State([])
+                table = gr.Dataframe(headers=render.LIBRARY_COLUMNS, datatype=["str", "str", "str", "number", "str"],
+                                     interactive=False, wrap=True, elem_id="library-table", visible=False,
+                                     column_widths=["45%", "20%", "12%", "8%", "15%"])
+                selected = gr.State(None)
+                with gr.Row(visible=False, elem_id="article-actions") as actions:
+                    remove = gr.Button("Remove this article…", variant="stop", size="sm", scale=0, min_width=180,
+                                       elem_id="remove")
+                with gr.Row(visible=False, elem_id="confirm-row", equal_height=True) as confirm_row:
+                    confirm_text = gr.HTML("", js_on_load=None, scale=4)
+                    confirm = gr.Button("Yes, remove it", variant="stop", size="sm", scale=0, min_width=140,
+                                        elem_id="confirm-remove")
+                    cancel = gr.Button("Cancel", size="sm", scale=0, min_width=100, elem_id="cancel-remove")
+                viewer = gr.HTML("", elem_id="article-view", js_on_load=None)
+
+        chat_io = dict(inputs=[question, session, mode, k, since, until],
+                       outputs=[chatbot, question, session, sources], concurrency_limit=CHAT_CONCURRENCY)
+        question.submit(h.respond, **chat_io)
+        ask.click(h.respond, **chat_io)
+        new.click(h.new_conversation, outputs=[chatbot, question, session, sources])
+
+        add_files.click(h.add_files, inputs=[files], outputs=[add_results, files, status], concurrency_limit=1)
+        paste_fields = [p_title, p_source, p_date, p_url, p_text]
+        add_pasted.click(h.add_pasted, inputs=paste_fields, outputs=[add_results, *paste_fields, status],
+                         concurrency_limit=1)
+
+        listing = dict(inputs=[query], outputs=[table, ids, library_message])
+        library_tab.select(h.library_table, **listing)
+        query.change(h.library_table, **listing)
+        table.select(h.select_article, inputs=[ids], outputs=[viewer, selected, actions, confirm_row, confirm_text])
+        remove.click(h.ask_remove, inputs=[selected], outputs=[confirm_row, confirm_text])
+        cancel.click(lambda: gr.update(visible=False), outputs=[confirm_row])
+        confirm.click(h.confirm_remove, inputs=[selected, query],
+                      outputs=[table, ids, library_message, viewer, selected, actions, confirm_row, confirm_text,
+                               status], concurrency_limit=1)
+        app.load(h.status, outputs=[status])
+    return app
+
+
+def _settings(library):
+    """Answer mode (LLM only when configured), number of passages, date range, models in use."""
+    choices = [("Extractive: quotes the best sentences (offline)", "extractive")]
+    if library.llm_configured:
+        choices.append((f"LLM: writes an answer with {library.settings.llm_model}, then verifies it", "llm"))
+    mode = gr.Radio(choices, value="llm" if library.llm_configured else "extractive", label="Answer mode",
+                    elem_id="mode")
+    k = gr.Slider(1, 20, value=library.settings.top_k, step=1, label="Passages to search", elem_id="top-k")
+    with gr.Row():
+        since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", elem_id="since", min_width=140)
+        until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="until", min_width=140)
+    llm = (render.esc(library.settings.llm_model) if library.llm_configured
+           else "not configured (set RAG_LLM=openai with OPENAI_BASE_URL or OPENAI_API_KEY)")
+    gr.HTML(f'<div class="models">LLM: {llm}<br>Embeddings: {render.esc(library.embedder.model_name)}</div>',
+            js_on_load=None)
+    return mode, k, since, until
+
+
+def launch(library, *, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
+           block: bool = True) -> gr.Blocks:
+    """Serve the app on host:port (uploads limited to the library's RAG_MAX_FILE_MB)."""
+    app = build_app(library)
+    app.queue()
+    app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        auth_message="Sign in to newsground." if auth else None,
+        # Gradio counts in MiB and says "20.0 Mb"; the library's own limit (1e6 bytes per MB) still
+        # rejects, with a per-file reason, anything between the two.
+        max_file_size=int(library.settings.max_file_mb * 1024 * 1024),
+        theme=gr.themes.Default(primary_hue="blue", neutral_hue="slate"),
+        css_paths=[HERE / "style.css"],
+        js=(HERE / "app.js").read_text(encoding="utf-8"),
+        footer_links=[],
+        run_history=False,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        show_error=True,
+        prevent_thread_lock=not block,
+        quiet=False,
+    )
+    return app

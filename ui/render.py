@@ -1,0 +1,230 @@
+"""HTML for the UI's panels, built from library objects.
+
+Article text, titles, sources, URLs and questions are untrusted: every one of them passes
+through `esc` (html.escape) before it reaches markup, and the only markup in the output is
+written here. Chat messages are rendered by Gradio with markdown off, so escaped text stays
+literal (no markdown links, no LaTeX, no comments).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rag.models import AddResult, Answer, Article, ArticleSummary, Citation
+
+# Context shown around a highlighted span, per side, when its paragraph is long.
+CONTEXT_CHARS = 600
+_SAFE_URL_SCHEMES = {"http", "https"}
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def esc(value: object) -> str:
+    """Escape any value for use in HTML text or a double-quoted attribute."""
+    return html.escape(str(value), quote=True)
+
+
+def multiline(text: str) -> str:
+    return esc(text).replace("\n", "<br>")
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is an absolute http(s) link, else None (javascript:, data:, relative...)."""
+    url = (url or "").strip()
+    parsed = urlparse(url)
+    return url if parsed.scheme.lower() in _SAFE_URL_SCHEMES and parsed.netloc else None
+
+
+def source_anchor(turn: int, n: int) -> str:
+    return f"src-{turn}-{n}"
+
+
+def marker(turn: int, n: int) -> str:
+    """A citation marker [n] linking to its source card in the sources panel."""
+    return (f'<a class="cite" href="#{source_anchor(turn, n)}" data-turn="{turn}" data-n="{n}" '
+            f'title="Show source {n}">[{n}]</a>')
+
+
+# -- chat messages ------------------------------------------------------------------------------
+
+def user_message(question: str) -> str:
+    return f'<div class="question">{multiline(question)}</div>'
+
+
+def pending_message(standalone: str | None) -> str:
+    searching = f' for <q>{esc(standalone)}</q>' if standalone else ""
+    return f'<div class="answer pending"><span class="spinner"></span>Searching the library{searching}…</div>'
+
+
+def streaming_message(text: str) -> str:
+    """The answer as streamed so far; markers become links only in the final answer."""
+    return f'<div class="answer streaming">{multiline(text)}<span class="caret">▍</span></div>'
+
+
+def error_message(message: str) -> str:
+    return f'<div class="answer error" role="alert">⚠ {esc(message)}</div>'
+
+
+def answer_message(answer: Answer, turn: int) -> str:
+    """The final answer: claims with clickable markers, unsupported claims flagged, small print."""
+    if answer.abstained:
+        body = f'<div class="abstain"><strong>Not in the library.</strong> {esc(answer.answer)}</div>'
+    elif answer.claims:
+        body = " ".join(_claim_html(c.text, c.citations, c.supported, turn) for c in answer.claims)
+    else:
+        body = _MARKER.sub(lambda m: marker(turn, int(m.group(1))), multiline(answer.answer))
+    return f'<div class="answer final" data-turn="{turn}">{body}{_small_print(answer)}</div>'
+
+
+def _claim_html(text: str, citations: list[int], supported: bool, turn: int) -> str:
+    if not supported:
+        return (f'<span class="unsupported" title="No cited source supports this sentence">{multiline(text)}'
+                '<span class="badge">unsupported</span></span>')
+    return multiline(text) + "".join(" " + marker(turn, n) for n in citations)
+
+
+def _small_print(answer: Answer) -> str:
+    lines = []
+    if answer.notice:
+        lines.append(f'<div class="notice">{esc(answer.notice)}</div>')
+    if answer.standalone_question.strip() != answer.question.strip():
+        lines.append(f'<div class="searched">Searched for: <q>{esc(answer.standalone_question)}</q></div>')
+    sources = len(answer.citations)
+    seconds = answer.timings_ms.get("total", 0.0) / 1000
+    mode = "LLM answer" if answer.mode == "llm" else "Extractive answer"
+    detail = f"{sources} source{'s' if sources != 1 else ''}" if not answer.abstained else "no sources"
+    lines.append(f'<div class="timing">{mode} · {detail} · {seconds:.1f} s</div>')
+    return f'<div class="small-print">{"".join(lines)}</div>'
+
+
+# -- sources panel ------------------------------------------------------------------------------
+
+SOURCES_EMPTY = ('<div class="sources-empty">Sources appear here. Ask a question, then click a marker '
+                 'such as <span class="cite-example">[1]</span> to see the cited sentence in its article.</div>')
+
+
+def sources_panel(sections: list[str]) -> str:
+    """Every answered turn's sources (turn n is sections[n-1]).
+
+    CSS shows only the newest turn; clicking a marker of an older answer shows that turn.
+    """
+    if not sections:
+        return f'<div class="sources-panel">{SOURCES_EMPTY}</div>'
+    last = len(sections)
+    body = "".join(
+        f'<section class="turn{" current" if turn == last else ""}" id="turn-{turn}" data-turn="{turn}">{s}</section>'
+        for turn, s in enumerate(sections, 1)
+    )
+    return f'<div class="sources-panel">{body}</div>'
+
+
+def sources_section(answer: Answer, turn: int, articles: dict[str, Article | None]) -> str:
+    """The sources of one answer: a card per citation, span highlighted in its paragraph."""
+    heading = f'<h3 class="turn-question">Sources for <q>{esc(answer.question)}</q></h3>'
+    if answer.abstained or not answer.citations:
+        cards = '<p class="no-sources">No article in the library supports an answer to this question.</p>'
+    else:
+        cards = "".join(source_card(c, articles.get(c.article_id), turn) for c in answer.citations)
+    return heading + cards
+
+
+def source_card(citation: Citation, article: Article | None, turn: int) -> str:
+    meta = [esc(x) for x in (citation.source, citation.published) if x]
+    url = safe_url(citation.url)
+    if url:
+        meta.append(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">Original article ↗</a>')
+    support = "" if citation.support >= 1.0 else f'<span class="support">support {citation.support:.2f}</span>'
+    return (
+        f'<article class="source" id="{source_anchor(turn, citation.n)}" data-n="{citation.n}" '
+        f'data-article="{esc(citation.article_id)}" data-start="{citation.start}" data-end="{citation.end}">'
+        f'<header><span class="num">[{citation.n}]</span> <span class="title">{esc(citation.title)}</span></header>'
+        f'<div class="meta">{" · ".join(meta)}{support}</div>'
+        f'{highlighted_paragraph(citation, article)}</article>'
+    )
+
+
+def highlighted_paragraph(citation: Citation, article: Article | None) -> str:
+    """The cited span, text[start:end] exactly, marked inside its surrounding paragraph."""
+    if article is None or article.text[citation.start:citation.end] != citation.quote:
+        # The article was removed or replaced after this answer: show the verified quote alone.
+        return (f'<blockquote class="context"><mark>{esc(citation.quote)}</mark></blockquote>'
+                '<div class="stale">This article has since been removed or changed.</div>')
+    text, start, end = article.text, citation.start, citation.end
+    para_start = text.rfind("\n", 0, start) + 1
+    para_end = text.find("\n", end)
+    para_end = len(text) if para_end == -1 else para_end
+    before = _trim_left(text[para_start:start])
+    after = _trim_right(text[end:para_end])
+    return (f'<blockquote class="context">{multiline(before)}<mark>{multiline(text[start:end])}</mark>'
+            f'{multiline(after)}</blockquote>')
+
+
+def _trim_left(text: str) -> str:
+    if len(text) <= CONTEXT_CHARS:
+        return text
+    cut = text[-CONTEXT_CHARS:]
+    space = cut.find(" ")
+    return "…" + (cut[space + 1:] if 0 <= space < 40 else cut)
+
+
+def _trim_right(text: str) -> str:
+    if len(text) <= CONTEXT_CHARS:
+        return text
+    cut = text[:CONTEXT_CHARS]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > CONTEXT_CHARS - 40 else cut) + "…"
+
+
+# -- add tab ------------------------------------------------------------------------------------
+
+_STATUS_LABELS = {"added": "added", "updated": "updated", "unchanged": "unchanged", "failed": "failed"}
+
+
+def add_results(results: list[AddResult]) -> str:
+    """A table with one row per input: file name, outcome, article, reason."""
+    if not results:
+        return '<p class="add-empty">Nothing was added.</p>'
+    counts = {s: sum(r.status == s for r in results) for s in _STATUS_LABELS}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    rows = "".join(
+        f'<tr class="result {r.status}"><td>{esc(_input_name(r.path))}</td>'
+        f'<td><span class="status {r.status}">{_STATUS_LABELS[r.status]}</span></td>'
+        f'<td>{esc(r.title or "")}</td><td>{esc(r.reason or "")}</td></tr>'
+        for r in results
+    )
+    return (f'<p class="add-summary">{esc(summary)}</p><table class="add-results"><thead><tr><th>Input</th>'
+            f'<th>Result</th><th>Article</th><th>Details</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
+def _input_name(label: str) -> str:
+    # Uploaded files live in a temporary folder; the user knows them by their file name.
+    return label if label.startswith("pasted:") else Path(label).name
+
+
+# -- library tab --------------------------------------------------------------------------------
+
+LIBRARY_COLUMNS = ["Title", "Source", "Date", "Chunks", "Added"]
+LIBRARY_EMPTY = "No articles yet - add some in the **Add articles** tab."
+
+
+def library_rows(summaries: list[ArticleSummary], query: str = "") -> tuple[list[list], list[str]]:
+    """Table rows (title, source, date, chunks, added) matching `query` in the title, and their ids."""
+    needle = query.strip().casefold()
+    shown = [s for s in summaries if needle in s.title.casefold()]
+    rows = [[s.title, s.source, s.published.isoformat() if s.published else "", s.chunks, s.added_at[:16].replace("T", " ")]
+            for s in shown]
+    return rows, [s.id for s in shown]
+
+
+def article_view(article: Article) -> str:
+    """An article's metadata and canonical text, one paragraph per line."""
+    meta = [esc(x) for x in (article.source, article.published) if x]
+    url = safe_url(article.url)
+    if url:
+        meta.append(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">Original article ↗</a>')
+    meta.append(f'<span class="article-id">id {esc(article.id)}</span>')
+    paragraphs = "".join(f"<p>{esc(p)}</p>" for p in article.text.split("\n") if p.strip())
+    return (f'<div class="article-view"><h3>{esc(article.title)}</h3><div class="meta">{" · ".join(meta)}</div>'
+            f'<div class="article-text">{paragraphs}</div></div>')
