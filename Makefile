@@ -7,14 +7,14 @@ export ORT_DISABLE_TELEMETRY=1
 export GRADIO_ANALYTICS_ENABLED=False
 export ANONYMIZED_TELEMETRY=False
 
-.PHONY: setup run test eval bench browser clean
+.PHONY: setup run test eval bench browser clean local-llm
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,local-llm]'
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser itself).
@@ -23,13 +23,23 @@ browser:
 
 run: setup
 	$(RAG) add corpus/
-	$(RAG) chat
+	$(RAG) ui
 
+# The whole suite, including the bundled eval gate (tests/test_eval_run.py::test_bundled_gate).
 test: setup browser
 	$(PY) -m pytest -q
+
+# The bundled eval set over corpus/; report in evals/runs/<timestamp>/.
+eval: setup
+	$(RAG) eval --format jsonl --dataset evals/corpus_questions.jsonl --corpus corpus/
 
 bench: setup
 	$(PY) bench/bench_core.py
 
+# A local OpenAI-compatible server (llama.cpp + SmolLM2-135M) for LLM mode without an API key;
+# it prints the environment to use in another shell. Ctrl-C stops it.
+local-llm: setup
+	$(RAG) llm-server --port 8080
+
 clean:
-	rm -rf .rag .pytest_cache tests/artifacts
+	rm -rf .rag .pytest_cache tests/artifacts .eval-cache evals/runs

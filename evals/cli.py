@@ -10,6 +10,7 @@ import click
 
 from evals import datasets, report, runner
 from rag.cli import emit_json, settings_from
+from rag.errors import InputError
 
 
 def _bar(total: int, desc: str, unit: str):
@@ -36,6 +37,10 @@ def _bar(total: int, desc: str, unit: str):
 def command(ctx, dataset, fmt, corpus, limit, seed, mode, k, with_choices, out, data_dir, as_json):
     """Measure answers, citations and abstention on a dataset, or the grounding judge (summedits)."""
     settings = settings_from(ctx)
+    if mode == "llm" and settings.llm != "openai":
+        raise InputError("--mode llm needs an LLM: set RAG_LLM=openai with OPENAI_API_KEY or OPENAI_BASE_URL")
+    if data_dir is None and ctx.find_root().get_parameter_source("data_dir") == click.core.ParameterSource.COMMANDLINE:
+        data_dir = settings.data_dir  # `rag --data-dir DIR eval ...`: the user asked for that dir
     out = out or Path("evals/runs") / time.strftime("%Y%m%d-%H%M%S")
     use_llm = mode == "llm" or (mode is None and settings.llm == "openai")
     if fmt == "summedits":
@@ -102,7 +107,7 @@ def _judge_run(settings, dataset, limit, seed, use_llm):
     if use_llm:
         from rag.llm import ChatLLM
 
-        judge = LLMGroundingJudge(ChatLLM(settings), judge)
+        judge = LLMGroundingJudge(ChatLLM(settings), judge, settings.llm_context_window)
     with _bar(len(pairs), "judging", "pair") as bar:
         results = runner.judge_pairs(pairs, judge, progress=bar.update)
     summary = runner.summarize_judge(results, {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,6 @@ class RunConfig:
     mode: str
     k: int
     with_choices: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def corpus_hash(articles: list[Article], settings: Settings) -> str:
@@ -71,7 +70,7 @@ def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, ju
     quotes = [c.quote for c in answer.citations]
     plain = metrics.strip_markers(answer.answer)
     verdicts: dict = {"abstained": answer.abstained}
-    valid = [metrics_valid(library, c) for c in answer.citations]
+    valid = [citation_valid(library, c) for c in answer.citations]
     verdicts["citations_valid"] = valid
     if question.answerable:
         rank = metrics.retrieval_rank(answer.retrieved, question.spans) if question.spans else None
@@ -107,7 +106,7 @@ def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, ju
     }
 
 
-def metrics_valid(library, citation) -> bool:
+def citation_valid(library, citation) -> bool:
     """The citation's quote equals its article's text at its offsets (DESIGN's invariant)."""
     from rag.citations import is_verbatim
     from rag.errors import ArticleNotFound

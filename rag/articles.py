@@ -23,6 +23,7 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 # Files in a folder that describe the folder rather than being articles.
 _SKIPPED_IN_FOLDERS = re.compile(r"^(readme|license|licence|changelog)(\.|$)", re.I)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_MIN_HTML_WORDS = 8
 _SEE_ALSO = re.compile(r"^[ \t]*(SEE ALSO|READ MORE|RELATED|ADVERTISEMENT)\b.*(\n|$)", re.I | re.M)
 
 
@@ -192,7 +193,8 @@ def _load_html(path: Path, raw: str) -> list[Loaded]:
         raw, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )
     text = getattr(doc, "text", None) if doc is not None else None
-    if not text or not normalize_text(text):
+    # Fewer words than a headline's worth is navigation or a stub page, not an article.
+    if not text or len(normalize_text(text).split()) < _MIN_HTML_WORDS:
         raise ValueError("no article text found in HTML")
     title = getattr(doc, "title", None) or path.stem
     text = _SEE_ALSO.sub("", text)

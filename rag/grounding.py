@@ -22,6 +22,7 @@ TUNED_ON = "SummEdits news, documents with an even index in file order (0, 2, 4,
 SUPPORT_THRESHOLD = 0.56
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATION = {"not", "no", "never", "n't", "none", "nobody", "nothing", "neither", "nor", "without", "cannot"}
+_ABBREVIATION = re.compile(r"(?:[A-Za-z]\.){2,}")
 _WORD = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z\u00C0-\u017F][\w'’-]*|\d[\d.,]*")  # U.S. is one word
 # Topical support is a blend of term coverage and sentence similarity; each missing number or
 # name and a flipped negation multiplies it down. The factors and the threshold were chosen by
@@ -68,6 +69,10 @@ def _novel_words(claim: str, evidence: str) -> tuple[list[str], list[str], list[
         if word[0].isdigit():
             if word.rstrip(".,").replace(",", "") not in evidence_numbers:
                 numbers.append(word)
+            continue
+        if _ABBREVIATION.fullmatch(word):  # U.S. vs U.K.: compare the letters, case-sensitively
+            if word not in evidence and word.replace(".", "") not in evidence:
+                names.append(word)
             continue
         stem = terms(word)
         if not stem or stem[0] in evidence_terms or word.lower() in evidence_words:
@@ -156,9 +161,11 @@ _LLM_SYSTEM = (
 class LLMGroundingJudge:
     """Asks the configured LLM for a YES/NO support verdict; falls back to `offline` on errors."""
 
-    def __init__(self, llm, offline: GroundingJudge):
+    def __init__(self, llm, offline: GroundingJudge, context_window: int = 8192):
         self.llm = llm
         self.offline = offline
+        # ~3 characters per token, leaving room for the instructions, the claim and the reply.
+        self.max_evidence_chars = max(1000, (context_window - 300) * 3)
 
     def support(self, claim: str, evidence: str) -> SupportVerdict:
         """The LLM's verdict on one pair (score 1.0 or 0.0), or the offline judge's."""
@@ -170,7 +177,8 @@ class LLMGroundingJudge:
         out = []
         for claim, evidence in pairs:
             try:
-                reply = self.llm.complete(_LLM_SYSTEM, f"Evidence:\n{evidence[:12000]}\n\nClaim: {claim}\n\nSupported (YES or NO)?")
+                prompt = f"Evidence:\n{evidence[:self.max_evidence_chars]}\n\nClaim: {claim}\n\nSupported (YES or NO)?"
+                reply = self.llm.complete(_LLM_SYSTEM, prompt)
             except LLMError as exc:
                 verdict = self.offline.support(claim, evidence)
                 verdict.reasons.append(f"LLM unavailable ({exc}); offline verdict")
@@ -192,4 +200,4 @@ def make_judge(library) -> GroundingJudge | LLMGroundingJudge:
         return library.judge
     from rag.llm import ChatLLM
 
-    return LLMGroundingJudge(ChatLLM(library.settings), library.judge)
+    return LLMGroundingJudge(ChatLLM(library.settings), library.judge, library.settings.llm_context_window)

@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 RETRIES = 3  # attempts for a rate-limited request, with exponential backoff between them
 BACKOFF_S = 0.5
-MAX_ANSWER_TOKENS = 160
+MAX_ANSWER_TOKENS = 120
 _CONTEXT_SIZE = re.compile(r"(?:maximum context length is|context window of|n_ctx[^\d]{0,12})\s*(\d+)", re.I)
 _CONTEXT_WORDS = ("context length", "context window", "context_length", "too long", "maximum context", "n_ctx")
 

@@ -67,7 +67,9 @@ class LocalLLMServer:
         model_path: GGUF file (default: the bundled SmolLM2-135M-Instruct).
         alias: the model name clients send as RAG_LLM_MODEL.
         n_ctx: context window in tokens.
-        threads: CPU threads for generation and prompt processing.
+        threads: CPU threads for generation and prompt processing. One is the safe default:
+            llama.cpp's threads spin while waiting, so on a busy machine two threads on two cores
+            ran ~10x slower than one in our measurements.
         api_key: when set, the server answers 401 to requests without this key.
         log_path: where the server's output goes (default: discarded).
     """
@@ -77,7 +79,7 @@ class LocalLLMServer:
     model_path: Path | None = None
     alias: str = MODEL_ALIAS
     n_ctx: int = DEFAULT_CONTEXT
-    threads: int = 2
+    threads: int = 1
     api_key: str | None = None
     log_path: Path | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
@@ -177,8 +179,8 @@ class LocalLLMServer:
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--n-ctx", type=click.IntRange(256, 8192), default=DEFAULT_CONTEXT, show_default=True, help="Context window (tokens).")
-@click.option("--threads", type=click.IntRange(1, 256), default=max(1, min(4, os.cpu_count() or 1)), show_default=True,
-              help="CPU threads.")
+@click.option("--threads", type=click.IntRange(1, 256), default=max(1, min(4, (os.cpu_count() or 2) // 2)),
+              show_default=True, help="CPU threads (half the cores: more slows down a busy machine).")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="GGUF model file (default: the bundled SmolLM2-135M-Instruct).")
 @click.option("--api-key", default=None, help="Require this key from clients.")
@@ -190,6 +192,9 @@ def command(port, host, n_ctx, threads, model_path, api_key):
     server = LocalLLMServer(port=port, host=host, n_ctx=n_ctx, threads=threads, model_path=model_path,
                             api_key=api_key, alias=MODEL_ALIAS if model_path is None else model_path.stem)
     click.echo(f"starting llama.cpp on {server.base_url} with {server.model_path.name} ...", err=True)
+    # The server runs in its own session, so stop it ourselves however we are asked to stop.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(0))
     server.start()
     click.echo("ready. In another shell:", err=True)
     for key, value in server.env().items():

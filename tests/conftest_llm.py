@@ -36,7 +36,7 @@ from rag.llm_server import LocalLLMServer, bundled_model_path, free_port  # noqa
 def llm_server():
     """The local OpenAI-compatible server every LLM-mode test talks to."""
     LOGS.mkdir(parents=True, exist_ok=True)
-    server = LocalLLMServer(n_ctx=2048, threads=2, log_path=LOGS / "llm-server.log")
+    server = LocalLLMServer(n_ctx=2048, threads=1, log_path=LOGS / "llm-server.log")
     server.start()
     yield server
     server.stop()

@@ -33,7 +33,8 @@ def result_rows(ui) -> dict[str, tuple[str, str]]:
 def upload(ui, paths) -> dict[str, tuple[str, str]]:
     ui.tab("Add articles")
     ui.page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
-    ui.page.wait_for_selector(f"#upload :text('{paths[-1].name}')")
+    ui.page.wait_for_function("names => { const t = document.querySelector('#upload').innerText;"
+                              " return names.every(n => t.includes(n)); }", arg=[p.stem for p in paths])
     previous = ui.page.locator("#add-results").inner_html()
     ui.page.click("#add-files")
     ui.page.wait_for_function("prev => { const el = document.querySelector('#add-results');"
@@ -134,6 +135,7 @@ def test_library_lists_the_corpus_and_filters_by_title(ui_server, ui_library, op
     ui.page.wait_for_function("() => document.querySelector('#library-message').innerText.includes('articles')")
     total = len(expected["texts"])
     assert ui.page.locator("#library-message").inner_text().startswith(f"{total} of {total} articles")
+    ui.page.locator("#library-table span.text").first.wait_for()
     ui.screenshot("06-library-1280")
     ui.page.fill("#library-filter textarea, #library-filter input", "zzzz-no-such-title")
     ui.page.wait_for_function("() => document.querySelector('#library-message').innerText.startsWith('No titles match')")

@@ -13,6 +13,7 @@ import os
 # The app itself guarantees this, whoever starts it: Gradio must not phone home.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
+import logging  # noqa: E402
 import queue  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
@@ -26,6 +27,7 @@ from rag.errors import ArticleNotFound, InputError, RagError  # noqa: E402
 from rag.models import Answer, Article, Turn  # noqa: E402
 from ui import render  # noqa: E402
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
 CHAT_CONCURRENCY = 4  # sessions answered at once; the rest wait in Gradio's queue
@@ -92,8 +94,7 @@ class Handlers:
     def status(self) -> str:
         count = len(self.library.articles())
         if count == 0:
-            return ('<div class="status empty-library">No articles yet - add some in the '
-                    '<strong>Add articles</strong> tab.</div>')
+            return '<div class="status empty-library">No articles yet - add some in the Add articles tab.</div>'
         mode = f"LLM answers ({render.esc(self.library.settings.llm_model)})" if self.library.llm_configured \
             else "extractive answers (offline)"
         return f'<div class="status"><strong>{count} article{"s" if count != 1 else ""}</strong> in the library · {mode}</div>'
@@ -126,6 +127,11 @@ class Handlers:
                 yield self._chat(session, "")
         except RagError as exc:
             session.messages[-1]["content"] = render.error_message(str(exc))
+            yield self._chat(session, "")
+            return
+        except Exception as exc:  # a bug, not bad input: say so in one line, keep the traceback in the log
+            log.exception("answering %r failed", question)
+            session.messages[-1]["content"] = render.error_message(f"Unexpected error ({type(exc).__name__}): {exc}")
             yield self._chat(session, "")
             return
         articles = {aid: self._article_or_none(aid) for aid in {c.article_id for c in answer.citations}}
@@ -170,36 +176,36 @@ class Handlers:
     # -- library --------------------------------------------------------------------------------
 
     def library_table(self, query: str):
-        """Rows for the table, their ids, and the empty-state message."""
+        """Rows for the table (the last column is the article id) and the empty-state message."""
         summaries = self.library.articles()
-        rows, ids = render.library_rows(summaries, query or "")
+        rows = render.library_rows(summaries, query or "")
         if not summaries:
             message = render.LIBRARY_EMPTY
         elif not rows:
             message = f"No titles match “{(query or '').strip()}”."
         else:
             message = f"{len(rows)} of {len(summaries)} articles. Select a row to read or remove it."
-        return gr.update(value=rows, visible=bool(rows)), ids, message
+        return gr.update(value=rows, visible=bool(rows)), message
 
-    def select_article(self, ids: list[str], evt: gr.SelectData):
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+    def select_article(self, evt: gr.SelectData):
+        # The clicked row's own values, not its index: the table may be re-sorted or refreshed.
         try:
-            article = self.library.article(ids[row])
-        except (ArticleNotFound, IndexError):
+            article = self.library.article(str((evt.row_value or [""])[-1]))
+        except ArticleNotFound:
             gr.Warning("That article is no longer in the library.")
             return "", None, gr.update(visible=False), gr.update(visible=False), ""
         return render.article_view(article), article.id, gr.update(visible=True), gr.update(visible=False), ""
 
     def ask_remove(self, article_id: str | None):
-        if not article_id:
-            return gr.update(visible=False), ""
+        """Show the confirmation row (in place of the remove button) for the selected article."""
         try:
-            title = self.library.article(article_id).title
+            title = self.library.article(article_id or "").title
         except ArticleNotFound:
-            return gr.update(visible=False), ""
+            gr.Warning("That article is no longer in the library.")
+            return gr.update(visible=False), "", gr.update(visible=False)
         prompt = (f'<div class="confirm">Remove <strong>{render.esc(title)}</strong> from the library? '
                   'Its passages will no longer be searched or cited.</div>')
-        return gr.update(visible=True), prompt
+        return gr.update(visible=True), prompt, gr.update(visible=False)
 
     def confirm_remove(self, article_id: str | None, query: str):
         if article_id:
@@ -208,9 +214,8 @@ class Handlers:
                 gr.Info(f"Removed: {summary.title}")
             except ArticleNotFound as exc:
                 gr.Warning(str(exc))
-        table, ids, message = self.library_table(query)
-        return (table, ids, message, "", None, gr.update(visible=False), gr.update(visible=False), "",
-                self.status())
+        table, message = self.library_table(query)
+        return table, message, "", None, gr.update(visible=False), gr.update(visible=False), "", self.status()
 
 
 def build_app(library) -> gr.Blocks:
@@ -222,14 +227,15 @@ def build_app(library) -> gr.Blocks:
             'Every answer quotes the exact sentences it comes from, and you can read each one in its article.</p></header>',
             js_on_load=None,
         )
-        status = gr.HTML(h.status, js_on_load=None, elem_id="status")
+        status = gr.HTML(h.status, js_on_load=None, elem_id="status")  # a callable: computed per page load
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 session = gr.State(ChatSession())
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=360):
                         chatbot = gr.Chatbot(
-                            elem_id="chat", show_label=False, height=520, render_markdown=False,
+                            elem_id="chat", show_label=False, height=None, min_height=340, max_height=560,
+                            render_markdown=False,
                             sanitize_html=True, latex_delimiters=[], allow_tags=False, buttons=[],
                             feedback_options=None, layout="bubble",
                             placeholder="<strong>Ask a question about your articles.</strong><br>"
@@ -247,6 +253,7 @@ def build_app(library) -> gr.Blocks:
                         sources = gr.HTML(render.sources_panel([]), elem_id="sources", js_on_load=None,
                                           label="Sources", show_label=False)
             with gr.Tab("Add articles", id="add"):
+                add_results = gr.HTML("", elem_id="add-results", js_on_load=None)
                 with gr.Row(equal_height=False):
                     with gr.Column(min_width=320):
                         gr.Markdown("### Upload files\n.txt .md .html .json .jsonl, several at once "
@@ -263,21 +270,20 @@ def build_app(library) -> gr.Blocks:
                             p_date = gr.Textbox(label="Date", placeholder="YYYY-MM-DD", elem_id="paste-date",
                                                 min_width=140)
                         p_url = gr.Textbox(label="URL", placeholder="https://…", elem_id="paste-url")
-                        p_text = gr.Textbox(label="Text", lines=8, elem_id="paste-text")
+                        p_text = gr.Textbox(label="Text", lines=6, elem_id="paste-text")
                         add_pasted = gr.Button("Add article", variant="primary", elem_id="add-pasted")
-                add_results = gr.HTML("", elem_id="add-results", js_on_load=None)
             with gr.Tab("Library", id="library") as library_tab:
                 query = gr.Textbox(placeholder="Filter by title…", show_label=False, elem_id="library-filter")
                 library_message = gr.Markdown(elem_id="library-message")
-                ids = gr.State([])
-                table = gr.Dataframe(headers=render.LIBRARY_COLUMNS, datatype=["str", "str", "str", "number", "str"],
+                table = gr.Dataframe(headers=render.LIBRARY_COLUMNS,
+                                     datatype=["str", "str", "str", "number", "str", "str"],
                                      interactive=False, wrap=True, elem_id="library-table", visible=False,
-                                     column_widths=["45%", "20%", "12%", "8%", "15%"])
+                                     column_widths=["36%", "16%", "11%", "7%", "13%", "17%"])
                 selected = gr.State(None)
                 with gr.Row(visible=False, elem_id="article-actions") as actions:
                     remove = gr.Button("Remove this article…", variant="stop", size="sm", scale=0, min_width=180,
                                        elem_id="remove")
-                with gr.Row(visible=False, elem_id="confirm-row", equal_height=True) as confirm_row:
+                with gr.Row(visible=False, elem_id="confirm-row", equal_height=False) as confirm_row:
                     confirm_text = gr.HTML("", js_on_load=None, scale=4)
                     confirm = gr.Button("Yes, remove it", variant="stop", size="sm", scale=0, min_width=140,
                                         elem_id="confirm-remove")
@@ -285,26 +291,31 @@ def build_app(library) -> gr.Blocks:
                 viewer = gr.HTML("", elem_id="article-view", js_on_load=None)
 
         chat_io = dict(inputs=[question, session, mode, k, since, until],
-                       outputs=[chatbot, question, session, sources], concurrency_limit=CHAT_CONCURRENCY)
+                       outputs=[chatbot, question, session, sources], concurrency_limit=CHAT_CONCURRENCY,
+                       show_progress_on=[chatbot])
         question.submit(h.respond, **chat_io)
         ask.click(h.respond, **chat_io)
         new.click(h.new_conversation, outputs=[chatbot, question, session, sources])
+        chatbot.clear(h.new_conversation, outputs=[chatbot, question, session, sources])
 
-        add_files.click(h.add_files, inputs=[files], outputs=[add_results, files, status], concurrency_limit=1)
+        # One progress bar, where the user's attention is (not on every output).
+        add_files.click(h.add_files, inputs=[files], outputs=[add_results, files, status], concurrency_limit=1,
+                        show_progress_on=[files])
         paste_fields = [p_title, p_source, p_date, p_url, p_text]
         add_pasted.click(h.add_pasted, inputs=paste_fields, outputs=[add_results, *paste_fields, status],
-                         concurrency_limit=1)
+                         concurrency_limit=1, show_progress_on=[p_text])
 
-        listing = dict(inputs=[query], outputs=[table, ids, library_message])
+        # One queue for both refreshes, so they finish in the order they were triggered.
+        listing = dict(inputs=[query], outputs=[table, library_message], concurrency_id="library-table",
+                       concurrency_limit=1)
         library_tab.select(h.library_table, **listing)
         query.change(h.library_table, **listing)
-        table.select(h.select_article, inputs=[ids], outputs=[viewer, selected, actions, confirm_row, confirm_text])
-        remove.click(h.ask_remove, inputs=[selected], outputs=[confirm_row, confirm_text])
-        cancel.click(lambda: gr.update(visible=False), outputs=[confirm_row])
+        table.select(h.select_article, outputs=[viewer, selected, actions, confirm_row, confirm_text])
+        remove.click(h.ask_remove, inputs=[selected], outputs=[confirm_row, confirm_text, actions])
+        cancel.click(lambda: (gr.update(visible=False), gr.update(visible=True)), outputs=[confirm_row, actions])
         confirm.click(h.confirm_remove, inputs=[selected, query],
-                      outputs=[table, ids, library_message, viewer, selected, actions, confirm_row, confirm_text,
-                               status], concurrency_limit=1)
-        app.load(h.status, outputs=[status])
+                      outputs=[table, library_message, viewer, selected, actions, confirm_row, confirm_text, status],
+                      concurrency_limit=1)
     return app
 
 

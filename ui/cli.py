@@ -34,4 +34,7 @@ def command(ctx, host, port, auth):
     try:
         launch(library, host=host, port=port, auth=credentials)
     except OSError as exc:
-        raise InputError(f"cannot serve on {host}:{port}: {exc}") from None
+        if "port" not in str(exc).lower():
+            raise
+        raise InputError(f"cannot listen on {host}:{port}: the port is in use or not allowed "
+                         "(choose another with --port)") from None

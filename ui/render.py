@@ -89,13 +89,17 @@ def _small_print(answer: Answer) -> str:
     lines = []
     if answer.notice:
         lines.append(f'<div class="notice">{esc(answer.notice)}</div>')
+    if answer.unsupported:
+        lines.append(f'<div class="notice">{len(answer.unsupported)} of {len(answer.claims)} sentences are not '
+                     'supported by any article and are marked “unsupported”.</div>')
     if answer.standalone_question.strip() != answer.question.strip():
         lines.append(f'<div class="searched">Searched for: <q>{esc(answer.standalone_question)}</q></div>')
     sources = len(answer.citations)
-    seconds = answer.timings_ms.get("total", 0.0) / 1000
+    ms = answer.timings_ms.get("total", 0.0)
+    took = f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
     mode = "LLM answer" if answer.mode == "llm" else "Extractive answer"
     detail = f"{sources} source{'s' if sources != 1 else ''}" if not answer.abstained else "no sources"
-    lines.append(f'<div class="timing">{mode} · {detail} · {seconds:.1f} s</div>')
+    lines.append(f'<div class="timing">{mode} · {detail} · {took}</div>')
     return f'<div class="small-print">{"".join(lines)}</div>'
 
 
@@ -123,8 +127,10 @@ def sources_panel(sections: list[str]) -> str:
 def sources_section(answer: Answer, turn: int, articles: dict[str, Article | None]) -> str:
     """The sources of one answer: a card per citation, span highlighted in its paragraph."""
     heading = f'<h3 class="turn-question">Sources for <q>{esc(answer.question)}</q></h3>'
-    if answer.abstained or not answer.citations:
+    if answer.abstained:
         cards = '<p class="no-sources">No article in the library supports an answer to this question.</p>'
+    elif not answer.citations:
+        cards = '<p class="no-sources">No article in the library supports any sentence of this answer.</p>'
     else:
         cards = "".join(source_card(c, articles.get(c.article_id), turn) for c in answer.citations)
     return heading + cards
@@ -205,17 +211,16 @@ def _input_name(label: str) -> str:
 
 # -- library tab --------------------------------------------------------------------------------
 
-LIBRARY_COLUMNS = ["Title", "Source", "Date", "Chunks", "Added"]
+LIBRARY_COLUMNS = ["Title", "Source", "Date", "Chunks", "Added", "ID"]
 LIBRARY_EMPTY = "No articles yet - add some in the **Add articles** tab."
 
 
-def library_rows(summaries: list[ArticleSummary], query: str = "") -> tuple[list[list], list[str]]:
-    """Table rows (title, source, date, chunks, added) matching `query` in the title, and their ids."""
+def library_rows(summaries: list[ArticleSummary], query: str = "") -> list[list]:
+    """Table rows (title, source, date, chunks, added, id) whose title contains `query`."""
     needle = query.strip().casefold()
-    shown = [s for s in summaries if needle in s.title.casefold()]
-    rows = [[s.title, s.source, s.published.isoformat() if s.published else "", s.chunks, s.added_at[:16].replace("T", " ")]
-            for s in shown]
-    return rows, [s.id for s in shown]
+    return [[s.title, s.source, s.published.isoformat() if s.published else "", s.chunks,
+             s.added_at[:16].replace("T", " "), s.id]
+            for s in summaries if needle in s.title.casefold()]
 
 
 def article_view(article: Article) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from rag.answer.base import Draft, abstention
 from rag.citations import make_citation
+from rag.errors import LLMError
 from rag.evidence import Evidence
 from rag.grounding import GroundingJudge
 from rag.llm import ChatLLM
@@ -23,7 +24,7 @@ from rag.text import NEWS_ABBREVIATIONS
 
 NOT_IN_CORPUS = "NOT_IN_CORPUS"
 UNSUPPORTED_MARK = " [unsupported]"
-MAX_EVIDENCE = 6
+MAX_EVIDENCE = 5
 PROMPT_OVERHEAD_TOKENS = 250  # system prompt, framing and question, with margin
 CHARS_PER_TOKEN = 3.5  # conservative for English news text with names and numbers
 
@@ -38,6 +39,14 @@ _ABSTAIN_PHRASES = re.compile(
     r"\b(not_in_corpus|(does|do|did) not (say|mention|state|answer|provide|contain|include|specify)|"
     r"doesn't (say|mention|state|answer)|(is|are) not (mentioned|stated|provided|given)|no information|"
     r"cannot (be )?answer|can't answer|not enough information|insufficient information)\b",
+    re.I,
+)
+
+# "The article states that X": the attribution is about the source, so only X is judged.
+_ATTRIBUTION = re.compile(
+    r"^(?:(?:the|this|that) (?:articles?|evidence|texts?|reports?|statements?|sources?|passages?) "
+    r"(?:states?|says?|reports?|mentions?|notes?|indicates?|shows?|suggests?|explains?)(?: that)?|"
+    r"according to (?:the|this) (?:articles?|evidence|reports?|statements?|sources?)(?: [^,]{0,60})?),?\s+",
     re.I,
 )
 
@@ -103,6 +112,12 @@ def clean_claim(raw: str) -> str:
     return " ".join(_LABELS_RUN.sub("", raw).split())
 
 
+def claim_core(claim: str) -> str:
+    """What the sentence asserts about the world, without a leading "the article says that"."""
+    core = _ATTRIBUTION.sub("", claim, count=1)
+    return core[:1].upper() + core[1:] if core else claim
+
+
 def labels_in(raw: str) -> list[int]:
     """Zero-based evidence indexes the sentence cites, in order, without repeats."""
     numbers = [int(n) - 1 for label in _LABEL.findall(raw) for n in _LABEL_NUMBER.findall(label)]
@@ -163,8 +178,9 @@ class LLMAnswerer:
             return
         prompt, packed = self.prompt(question, evidence, articles)
         if not packed:
-            yield from _abstain()
-            return
+            raise LLMError(f"RAG_LLM_CONTEXT_WINDOW={self.context_window} leaves no room for evidence after the "
+                           f"prompt and a {self.llm.max_tokens}-token answer: raise RAG_LLM_CONTEXT_WINDOW (1024 or more)",
+                           cause="context", setting="RAG_LLM_CONTEXT_WINDOW")
         answer = _StreamedAnswer(_ClaimResolver(packed, articles, self.judge))
         for delta in self.llm.stream(SYSTEM_PROMPT, prompt):
             yield from answer.feed(delta)
@@ -258,14 +274,15 @@ class _ClaimResolver:
         if is_abstention(claim):
             return ""  # "the articles do not say ..." is not a factual claim to verify
         cited = [self.evidence[i] for i in labels if 0 <= i < len(self.evidence)]
+        core = claim_core(claim)
         chosen, score = [], 0.0
         if cited:
-            verdict = self.judge.support(claim, " ".join(self._text(e) for e in cited))
+            verdict = self.judge.support(core, " ".join(self._text(e) for e in cited))
             if verdict.supported:
                 chosen, score = cited, verdict.score
         if not chosen:
             # Re-attribute: the single evidence sentence that best supports the claim, if any does.
-            verdicts = self.judge.support_many([(claim, self._text(e)) for e in self.evidence])
+            verdicts = self.judge.support_many([(core, self._text(e)) for e in self.evidence])
             best = max(range(len(verdicts)), key=lambda i: verdicts[i].score)
             score = verdicts[best].score
             if verdicts[best].supported:

@@ -1,0 +1,90 @@
+"""LLM mode against the local llama.cpp server: time to first token and total, median of 10.
+
+Starts `rag.llm_server.LocalLLMServer` (SmolLM2-135M-Instruct, 1 thread) on a free port, indexes
+the shipped corpus into a temporary data directory, asks 10 distinct questions from the bundled
+eval set in LLM mode and in extractive mode (the baseline, same run), and prints medians, their
+ratio, and how much of what the model wrote survived verification.
+
+    .venv/bin/python bench/bench_llm.py [--runs 10] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS_FILE = ROOT / "evals" / "corpus_questions.jsonl"
+
+
+def questions(n: int) -> list[str]:
+    """The first n answerable, standalone questions of the bundled eval set."""
+    rows = [json.loads(line) for line in QUESTIONS_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    picked = [r["question"] for r in rows if r.get("answerable", True) and not r.get("history")]
+    return picked[:n]
+
+
+def timed(library, question: str, mode: str):
+    """(seconds to first text delta, seconds to the final Answer, Answer)."""
+    from rag.models import Answer
+
+    start = time.perf_counter()
+    first = None
+    for event in library.ask_stream(question, mode=mode):
+        if isinstance(event, Answer):
+            return (first if first is not None else time.perf_counter() - start), time.perf_counter() - start, event
+        if first is None:
+            first = time.perf_counter() - start
+    raise RuntimeError("ask_stream ended without an Answer")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    from rag.llm_server import LocalLLMServer
+
+    with tempfile.TemporaryDirectory() as data_dir, LocalLLMServer(threads=args.threads) as server:
+        os.environ.update(server.env())
+        from rag.library import Library
+        from rag.settings import Settings
+
+        library = Library(Settings(RAG_DATA_DIR=data_dir))
+        library.add([ROOT / "corpus"])
+        asked = questions(args.runs)
+        timed(library, asked[0], "llm")  # warm-up: model check, caches; not counted
+        rows = {mode: [timed(library, q, mode) for q in asked] for mode in ("extractive", "llm")}
+
+    print(f"{len(asked)} questions, llama.cpp SmolLM2-135M-Instruct Q4_1, {args.threads} thread(s), "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    medians = {}
+    for mode, runs in rows.items():
+        ttft = statistics.median(r[0] for r in runs)
+        total = statistics.median(r[1] for r in runs)
+        medians[mode] = (ttft, total)
+        print(f"{mode:10} time to first token median {ttft * 1000:8.0f} ms   total median {total * 1000:8.0f} ms")
+    (l_ttft, l_total), (e_ttft, e_total) = medians["llm"], medians["extractive"]
+    print(f"llm / extractive: first token x{l_ttft / e_ttft:.1f}, total x{l_total / e_total:.1f}")
+
+    answers = [r[2] for r in rows["llm"]]
+    attempted = [a for a in answers if not a.abstained and a.mode == "llm"]
+    claims = [c for a in attempted for c in a.claims]
+    all_supported = [a for a in attempted if a.claims and not a.unsupported]
+    print(f"llm answers: {len(attempted)}/{len(answers)} attempted (rest abstained or fell back); "
+          f"every statement supported in {len(all_supported)}/{len(attempted)}; "
+          f"statements supported {sum(c.supported for c in claims)}/{len(claims)}")
+    for question, answer in zip(asked, answers):
+        print(f"  - {question}\n    {answer.answer[:160]}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Fixtures for the core library tests: real Library objects on temporary data directories."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.library import Library
+from rag.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+SEED_ID = "01-washtimes-2025-11-21-kremlin-peace-plan"
+
+
+def library_at(data_dir: Path, **overrides) -> Library:
+    """A library on `data_dir`, offline answerer unless overridden (the env may hold an API key)."""
+    return Library(Settings(RAG_DATA_DIR=data_dir, RAG_LLM="none").with_overrides(**overrides))
+
+
+@pytest.fixture(scope="session")
+def corpus_library(tmp_path_factory) -> Library:
+    """The shipped corpus, indexed once per session. Tests must not modify it."""
+    library = library_at(tmp_path_factory.mktemp("corpus-data"))
+    results = library.add([CORPUS])
+    assert all(r.status == "added" for r in results), results
+    return library
+
+
+@pytest.fixture
+def seed_only_library(tmp_path) -> Library:
+    """A fresh library holding only the seed article (safe to modify)."""
+    library = library_at(tmp_path / "data")
+    source = tmp_path / "in"
+    source.mkdir()
+    shutil.copy(CORPUS / f"{SEED_ID}.html", source)
+    assert library.add([source])[0].status == "added"
+    return library

@@ -1,0 +1,86 @@
+"""Answering over the shipped corpus: cited, verbatim, abstaining, filtered by date, follow-ups."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest_core import ROOT, SEED_ID
+from rag.citations import is_verbatim
+from rag.errors import InputError
+from rag.models import Answer, Turn
+
+QUESTIONS = [json.loads(line) for line in (ROOT / "evals" / "corpus_questions.jsonl").read_text().splitlines() if line.strip()]
+
+
+def test_the_kremlin_spokesperson_is_answered_from_the_seed_article(corpus_library):
+    answer = corpus_library.ask("Who is the Kremlin spokesperson?")
+    assert not answer.abstained and answer.mode == "extractive"
+    first = answer.citations[0]
+    assert first.article_id == SEED_ID and "Dmitry Peskov" in first.quote
+    assert first.source == "The Washington Times" and first.published == date(2025, 11, 21)
+    assert "[1]" in answer.answer and first.quote in answer.answer
+
+
+def test_every_citation_over_every_bundled_question_is_verbatim(corpus_library):
+    cited = 0
+    for q in QUESTIONS:
+        history = [Turn(t["question"], t["answer"]) for t in q["history"]]
+        answer = corpus_library.ask(q["question"], history=history)
+        for c in answer.citations:
+            assert is_verbatim(c, corpus_library.article(c.article_id)), (q["id"], c)
+            assert f"[{c.n}]" in answer.answer
+            assert 0.0 <= c.support <= 1.0
+        assert (answer.citations == []) == answer.abstained
+        cited += len(answer.citations)
+    assert len(QUESTIONS) >= 40 and cited >= 40
+
+
+def test_off_topic_questions_abstain_without_citations(corpus_library):
+    for question in ("What is the boiling point of liquid nitrogen?", "Who won the 1998 FIFA World Cup final?"):
+        answer = corpus_library.ask(question)
+        assert answer.abstained, (question, answer.answer)
+        assert answer.citations == [] and "corpus does not say" in answer.answer
+
+
+def test_date_filters_restrict_retrieval_to_the_published_range(corpus_library):
+    within = corpus_library.ask("What did the Kremlin say about the peace plan?", since=date(2025, 11, 21), until=date(2025, 11, 21))
+    assert within.retrieved and {r.article_id for r in within.retrieved} == {SEED_ID}
+    later = corpus_library.ask("What did the Kremlin say about the peace plan?", since=date(2025, 11, 22))
+    assert SEED_ID not in {r.article_id for r in later.retrieved}
+    published = {a.id: a.published for a in corpus_library.articles()}
+    assert all(published[r.article_id] and published[r.article_id] >= date(2025, 11, 22) for r in later.retrieved)
+    with pytest.raises(InputError, match="is after"):
+        corpus_library.ask("x", since=date(2025, 12, 1), until=date(2025, 1, 1))
+
+
+def test_follow_up_questions_search_with_the_conversation(corpus_library):
+    first = corpus_library.ask("Who is the Kremlin spokesperson?")
+    follow = corpus_library.ask("What did he say about negotiations?", history=[Turn(first.question, first.answer)])
+    assert "Peskov" in follow.standalone_question
+    assert any("Peskov" in c.quote for c in follow.citations)
+
+
+def test_streaming_yields_text_before_the_final_answer(corpus_library):
+    events = list(corpus_library.ask_stream("What did Umerov deny?"))
+    assert isinstance(events[-1], Answer)
+    deltas = [e for e in events if isinstance(e, str)]
+    assert deltas and "".join(deltas) == events[-1].answer
+
+
+def test_json_shape_matches_the_design_contract(corpus_library):
+    data = corpus_library.ask("What did Umerov deny?").to_json_dict()
+    assert list(data) == ["question", "standalone_question", "mode", "answer", "abstained", "citations", "retrieved", "timings_ms"]
+    assert set(data["citations"][0]) == {"n", "article_id", "title", "source", "published", "start", "end", "quote", "support"}
+    assert set(data["retrieved"][0]) == {"article_id", "start", "end", "score"}
+    assert {"retrieve", "answer", "total"} <= set(data["timings_ms"])
+    json.dumps(data)
+
+
+def test_empty_question_and_llm_mode_without_llm_are_input_errors(corpus_library):
+    with pytest.raises(InputError, match="empty"):
+        corpus_library.ask("   ")
+    if not corpus_library.llm_configured:
+        with pytest.raises(InputError, match="RAG_LLM=openai"):
+            corpus_library.ask("Who?", mode="llm")

@@ -1,0 +1,80 @@
+"""How a streamed model reply becomes shown text and verified citations (no server needed).
+
+Replies are fed in small pieces, as a server streams them, into the answerer's parser with the
+real grounding judge and real evidence from the shipped corpus.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest_llm import corpus_dir, library_for  # noqa: F401  (fixtures)
+from rag.answer.llm import UNSUPPORTED_MARK, _ClaimResolver, _StreamedAnswer, label_order, pack_evidence
+from rag.evidence import select_evidence
+
+QUESTION = "Who is the Kremlin spokesperson?"
+PESKOV = "Kremlin spokesperson Dmitry Peskov"
+
+
+@pytest.fixture(scope="module")
+def evidence(corpus_dir):
+    library = library_for({"RAG_DATA_DIR": str(corpus_dir), "RAG_LLM": "none"})
+    retrieved = library.retriever.retrieve(QUESTION, 5)
+    found = select_evidence(QUESTION, retrieved, library.store, library.embedder.get_query_embedding(QUESTION))
+    packed = label_order(pack_evidence(found, budget_tokens=1500))
+    articles = library.store.registry.articles(sorted({e.article_id for e in packed}))
+    texts = [articles[e.article_id].text[e.start:e.end] for e in packed]
+    label = next(i for i, t in enumerate(texts, 1) if t.startswith(PESKOV))
+    return library, packed, articles, label
+
+
+def stream(evidence, reply: str, piece: int = 3):
+    """Feed `reply` in `piece`-character deltas; returns (shown deltas, draft)."""
+    library, packed, articles, _ = evidence
+    answer = _StreamedAnswer(_ClaimResolver(packed, articles, library.judge))
+    shown = []
+    for i in range(0, len(reply), piece):
+        shown += list(answer.feed(reply[i:i + piece]))
+    shown += list(answer.finish())
+    return shown, answer.resolver.draft("".join(answer.shown))
+
+
+def test_supported_sentence_is_cited_and_invented_one_flagged(evidence):
+    label = evidence[3]
+    other = 1 if label != 1 else 2
+    reply = f"Dmitry Peskov is the Kremlin spokesperson [S{label}]. The moon is made of green cheese [S{other}]."
+    shown, draft = stream(evidence, reply)
+    text = "".join(shown)
+    assert text == draft.answer
+    assert "[S" not in text and len(shown) > 5
+    assert text.startswith("Dmitry Peskov is the Kremlin spokesperson. [1]")
+    assert text.endswith("The moon is made of green cheese." + UNSUPPORTED_MARK)
+    assert draft.citations[0].quote.startswith(PESKOV)
+    assert draft.unsupported == ["The moon is made of green cheese."]
+    assert [c.supported for c in draft.claims] == [True, False]
+
+
+def test_wrong_label_is_reattributed(evidence):
+    label = evidence[3]
+    wrong = 1 if label != 1 else 2
+    _, draft = stream(evidence, f"Dmitry Peskov is the Kremlin spokesperson. [S{wrong}]")
+    assert draft.citations and draft.citations[0].quote.startswith(PESKOV)
+    assert draft.claims[0].supported
+
+
+def test_not_in_corpus_is_an_abstention_and_never_shown(evidence):
+    shown, draft = stream(evidence, "NOT_IN_CORPUS", piece=2)
+    assert shown == [] and draft.abstained and not draft.citations
+
+
+def test_abbreviations_do_not_end_a_sentence(evidence):
+    label = evidence[3]
+    reply = f"Peskov said Russian diplomats have been in contact with U.S. officials [S{label}]."
+    _, draft = stream(evidence, reply, piece=4)
+    assert len(draft.claims) == 1 and draft.claims[0].text.startswith("Peskov said")
+
+
+def test_uncited_sentence_without_support_is_flagged(evidence):
+    shown, draft = stream(evidence, "Vladimir Putin is the Kremlin spokesperson.")
+    assert "".join(shown) == "Vladimir Putin is the Kremlin spokesperson." + UNSUPPORTED_MARK
+    assert draft.unsupported and not draft.citations

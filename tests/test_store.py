@@ -1,0 +1,127 @@
+"""Registry, Chroma and BM25 stay in agreement through add, update, remove, bad input and crashes."""
+
+import json
+
+import pytest
+
+from conftest_core import SEED_ID, library_at
+from rag.errors import ArticleNotFound
+
+
+def write(path, **record):
+    path.write_text(json.dumps(record), encoding="utf-8")
+    return path
+
+
+def chroma_ids(library, article_id):
+    got = library.store.vectors._collection.get(where={"document_id": article_id})
+    return set(got["ids"])
+
+
+def bm25_ids(library, article_id):
+    return {c for c in library.store.bm25.chunk_ids if c.startswith(article_id + "@")}
+
+
+def registry_ids(library, article_id):
+    return {c.id for c in library.store.registry.chunks_of(article_id)}
+
+
+def assert_consistent(library, article_id, present=True):
+    reg, vec, bm = registry_ids(library, article_id), chroma_ids(library, article_id), bm25_ids(library, article_id)
+    assert reg == vec == bm
+    assert bool(reg) == present
+    assert library.store.is_ready(article_id) == present
+
+
+def test_add_is_ready_in_all_three_indexes(seed_only_library):
+    assert_consistent(seed_only_library, SEED_ID)
+    [summary] = seed_only_library.articles()
+    assert summary.id == SEED_ID and summary.state == "ready" and summary.chunks >= 2
+
+
+def test_same_text_again_is_unchanged_and_new_text_replaces_old_chunks(tmp_path):
+    library = library_at(tmp_path / "data")
+    path = write(tmp_path / "story.json", id="story", title="Story", text="The mayor opened the bridge on Monday.")
+    assert library.add([path])[0].status == "added"
+    old_chunks = registry_ids(library, "story")
+    again = library.add([path])[0]
+    assert again.status == "unchanged"
+    write(path, id="story", title="Story", text="The mayor closed the bridge on Tuesday for repairs.")
+    updated = library.add([path])[0]
+    assert updated.status == "updated"
+    new_chunks = registry_ids(library, "story")
+    assert new_chunks and not (new_chunks & old_chunks)
+    assert_consistent(library, "story")
+    assert "closed the bridge" in library.article("story").text
+    assert "closed" in library.ask("What did the mayor do to the bridge?").answer
+
+
+def test_same_url_with_new_text_is_an_update_and_same_text_under_another_name_is_unchanged(tmp_path):
+    library = library_at(tmp_path / "data")
+    a = write(tmp_path / "a.json", title="Storm", url="https://example.org/storm", text="A storm hit the coast on Friday.")
+    assert library.add([a])[0].status == "added"
+    b = write(tmp_path / "b.json", title="Storm (corrected)", url="https://example.org/storm", text="A storm hit the north coast on Friday.")
+    result = library.add([b])[0]
+    assert (result.status, result.article_id) == ("updated", "a")
+    c = write(tmp_path / "c.json", title="Copy", text="A storm hit the north coast on Friday.")
+    copy = library.add([c])[0]
+    assert copy.status == "unchanged" and "same text as article a" in copy.reason
+    assert [s.id for s in library.articles()] == ["a"]
+
+
+def test_remove_deletes_everywhere_and_unknown_ids_are_reported(seed_only_library):
+    removed = seed_only_library.remove(SEED_ID)
+    assert removed.id == SEED_ID
+    assert_consistent(seed_only_library, SEED_ID, present=False)
+    assert seed_only_library.articles() == []
+    assert seed_only_library.ask("Who is the Kremlin spokesperson?").abstained
+    with pytest.raises(ArticleNotFound, match="no article with id 'nope'"):
+        seed_only_library.remove("nope")
+
+
+def test_bad_files_fail_alone_and_lose_nothing(seed_only_library, tmp_path):
+    good = write(tmp_path / "good.json", id="good", title="Good", text="The lighthouse was repainted red in May.")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "bin.txt").write_bytes(b"\x00\xff")
+    results = seed_only_library.add([good, tmp_path / "empty.txt", tmp_path / "bin.txt", tmp_path / "missing.md"])
+    assert [r.status for r in results] == ["added", "failed", "failed", "failed"]
+    assert all(r.reason for r in results[1:])
+    assert {s.id for s in seed_only_library.articles()} == {SEED_ID, "good"}
+    assert_consistent(seed_only_library, SEED_ID)
+    assert_consistent(seed_only_library, "good")
+
+
+def test_a_crash_mid_add_is_invisible_and_repaired_at_next_open(seed_only_library, tmp_path):
+    store = seed_only_library.store
+    article = seed_only_library.article(SEED_ID).model_copy(update={"id": "crashed", "sha256": "0" * 64})
+    # Simulate a crash after the registry row and the Chroma vectors, before `ready` and BM25.
+    store.registry.set_state([SEED_ID], "ready")
+    original_make_ready = store._make_ready
+    store._make_ready = lambda ids: (_ for _ in ()).throw(KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        store.index([article])
+    store._make_ready = original_make_ready
+    assert store.registry.ids_in_state("pending") == ["crashed"]
+    assert chroma_ids(seed_only_library, "crashed")  # vectors were written...
+    answer = seed_only_library.ask("Who is the Kremlin spokesperson?")
+    assert {c.article_id for c in answer.citations} == {SEED_ID}  # ...but nothing of it is visible
+    assert all(r.article_id == SEED_ID for r in answer.retrieved)
+    reopened = library_at(seed_only_library.settings.data_dir)
+    assert reopened.store.registry.ids_in_state("pending") == []
+    assert_consistent(reopened, "crashed")
+
+
+def test_an_interrupted_remove_is_finished_at_next_open(seed_only_library):
+    seed_only_library.store.registry.set_state([SEED_ID], "deleting")
+    reopened = library_at(seed_only_library.settings.data_dir)
+    assert reopened.articles() == []
+    assert_consistent(reopened, SEED_ID, present=False)
+
+
+def test_a_lost_bm25_index_is_rebuilt_from_the_registry(seed_only_library):
+    import shutil
+
+    shutil.rmtree(seed_only_library.settings.bm25_path)
+    reopened = library_at(seed_only_library.settings.data_dir)
+    assert_consistent(reopened, SEED_ID)
+    assert reopened.ask("Who is the Kremlin spokesperson?", retrieval="bm25").citations
