@@ -2,6 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RAG := $(VENV)/bin/rag
+SQUAD ?= ../shared/datasets/squad-v1.1/dev-half-a.json
 export HF_HUB_OFFLINE=1
 export ORT_DISABLE_TELEMETRY=1
 export GRADIO_ANALYTICS_ENABLED=False
@@ -34,7 +35,7 @@ eval: setup
 	$(RAG) eval --format jsonl --dataset evals/corpus_questions.jsonl --corpus corpus/
 
 bench: setup
-	$(PY) bench/bench_core.py
+	$(PY) bench/bench_core.py --dataset $(SQUAD)
 
 # A local OpenAI-compatible server (llama.cpp + SmolLM2-135M) for LLM mode without an API key;
 # it prints the environment to use in another shell. Ctrl-C stops it.

@@ -148,14 +148,27 @@ def _read_text(path: Path, max_bytes: int) -> str:
         raise ValueError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
 
 
+_TXT_HEADER = re.compile(r"^(source|url|published|date|id):\s*(.+)$", re.I)
+
+
 def _load_txt(path: Path, raw: str) -> list[Loaded]:
+    """First line is the title unless it reads like a sentence; optional `Source:`, `URL:`,
+    `Published:` and `Id:` lines may follow it before the body."""
     text = normalize_text(raw)
     if not text:
         raise ValueError("file has no text")
     first, _, rest = text.partition("\n")
     looks_like_title = len(first) <= 200 and not first.rstrip().endswith((".", "?", "!", '"', "”")) and rest
-    title, body = (first, rest) if looks_like_title else (path.stem.replace("-", " ").replace("_", " "), text)
-    return [Loaded(str(path), make_article(id=path.stem, title=title, text=body))]
+    if not looks_like_title:
+        return [Loaded(str(path), make_article(id=path.stem, title=path.stem.replace("-", " ").replace("_", " "), text=text))]
+    record: dict = {"title": first}
+    lines = rest.split("\n")
+    while lines and (match := _TXT_HEADER.match(lines[0])):
+        key = match.group(1).lower()
+        record["published" if key == "date" else key] = match.group(2).strip()
+        lines.pop(0)
+    record["text"] = "\n".join(lines)
+    return [Loaded(str(path), _article_from_record(record, default_id=path.stem))]
 
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)

@@ -60,6 +60,14 @@ def test_txt_takes_its_first_line_as_title(tmp_path):
     assert article.id == "budget-vote"
 
 
+def test_txt_header_lines_carry_metadata(tmp_path):
+    path = tmp_path / "harbour.txt"
+    path.write_text("Harbour reopens\nSource: Port Gazette\nPublished: 2025-06-01\nURL: https://example.org/h\n\nThe harbour reopened.\n")
+    article = load_one(path).article
+    assert (article.title, article.source, article.url, article.published) == ("Harbour reopens", "Port Gazette", "https://example.org/h", date(2025, 6, 1))
+    assert article.text == "The harbour reopened."
+
+
 def test_json_and_jsonl_records(tmp_path):
     one = tmp_path / "one.json"
     one.write_text(json.dumps({"id": "x1", "title": "T", "text": "Body one.", "published": "2024-03-01T10:00:00Z"}))

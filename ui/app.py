@@ -227,7 +227,7 @@ def build_app(library) -> gr.Blocks:
             'Every answer quotes the exact sentences it comes from, and you can read each one in its article.</p></header>',
             js_on_load=None,
         )
-        status = gr.HTML(h.status, js_on_load=None, elem_id="status")  # a callable: computed per page load
+        status = gr.HTML("", js_on_load=None, elem_id="status")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 session = gr.State(ChatSession())
@@ -316,6 +316,8 @@ def build_app(library) -> gr.Blocks:
         confirm.click(h.confirm_remove, inputs=[selected, query],
                       outputs=[table, library_message, viewer, selected, actions, confirm_row, confirm_text, status],
                       concurrency_limit=1)
+        # Per page load (other sessions may have added articles), without a loading overlay.
+        app.load(h.status, outputs=[status], show_progress="hidden")
     return app
 
 
