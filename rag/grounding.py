@@ -184,14 +184,26 @@ class LLMGroundingJudge:
                 verdict.reasons.append(f"LLM unavailable ({exc}); offline verdict")
                 out.append(verdict)
                 continue
-            word = (re.findall(r"[A-Za-z]+", reply) or [""])[0].upper()
-            if word in ("YES", "NO"):
+            word = _parse_verdict(reply)
+            if word is not None:
                 out.append(SupportVerdict(1.0 if word == "YES" else 0.0, word == "YES", [f"LLM judge: {word}"]))
             else:
                 verdict = self.offline.support(claim, evidence)
                 verdict.reasons.append(f"LLM reply not YES/NO ({reply[:40]!r}); offline verdict")
                 out.append(verdict)
         return out
+
+
+def _parse_verdict(reply: str) -> str | None:
+    """YES / NO from the model's reply: the first yes/no word, else its wording of (un)supported."""
+    match = re.search(r"\b(yes|no)\b", reply, re.I)
+    if match:
+        return match.group(1).upper()
+    if re.search(r"\b(not supported|unsupported)\b", reply, re.I):
+        return "NO"
+    if re.search(r"\bsupported\b", reply, re.I):
+        return "YES"
+    return None
 
 
 def make_judge(library) -> GroundingJudge | LLMGroundingJudge:

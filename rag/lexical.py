@@ -8,7 +8,27 @@ from functools import lru_cache
 from bm25s.stopwords import STOPWORDS_EN
 
 _TOKEN = re.compile(r"[\w][\w'’.-]*[\w]|[\w]")
-_STOPWORDS = frozenset(STOPWORDS_EN) | {"s", "said", "says"}
+# Question words carry no topic; left in, they match nothing and dilute idf-weighted coverage.
+_STOPWORDS = frozenset(STOPWORDS_EN) | {
+    "s", "said", "says", "did", "does", "do", "what", "which", "who", "whom", "whose", "when",
+    "where", "why", "how", "were", "according",
+}
+# Bump when `terms` changes: persisted BM25 indexes built with another version are rebuilt.
+VERSION = "3"
+# Irregular past forms common in news copy, which a suffix stemmer cannot join to their verb.
+_IRREGULAR = {
+    "told": "tell", "wrote": "write", "written": "write", "met": "meet", "gave": "give", "given": "give",
+    "took": "take", "taken": "take", "went": "go", "gone": "go", "made": "make", "spoke": "speak",
+    "spoken": "speak", "won": "win", "led": "lead", "sent": "send", "held": "hold", "left": "leave",
+    "began": "begin", "begun": "begin", "brought": "bring", "bought": "buy", "sold": "sell",
+    "thought": "think", "fought": "fight", "caught": "catch", "chose": "choose", "chosen": "choose",
+    "drew": "draw", "drawn": "draw", "fell": "fall", "fallen": "fall", "felt": "feel", "found": "find",
+    "flew": "fly", "grew": "grow", "grown": "grow", "heard": "hear", "hit": "hit", "kept": "keep",
+    "knew": "know", "known": "know", "lost": "lose", "paid": "pay", "ran": "run", "rose": "rise",
+    "risen": "rise", "saw": "see", "seen": "see", "sought": "seek", "shot": "shoot", "stood": "stand",
+    "struck": "strike", "taught": "teach", "threw": "throw", "thrown": "throw", "understood": "understand",
+    "wore": "wear", "built": "build", "broke": "break", "broken": "break", "came": "come", "became": "become",
+}
 
 
 @lru_cache(maxsize=1)
@@ -31,4 +51,4 @@ def words(text: str) -> list[str]:
 
 def terms(text: str) -> list[str]:
     """Stemmed content terms: what BM25 indexes and what overlap scores compare."""
-    return _stemmer().stemWords([w for w in words(text) if w not in _STOPWORDS])
+    return _stemmer().stemWords([_IRREGULAR.get(w, w) for w in words(text) if w not in _STOPWORDS])

@@ -98,17 +98,17 @@ class Registry:
         rows = self._query("SELECT id FROM articles WHERE sha256=? AND state!='deleting'", (sha256,))
         return rows[0][0] if rows else None
 
-    def articles(self, ids: list[str]) -> dict[str, Article]:
-        out: dict[str, Article] = {}
+    def _select_in(self, sql: str, ids: list[str]) -> list[tuple]:
+        """Run `sql` (with one `{marks}` placeholder) over ids in batches under SQLite's variable limit."""
+        rows: list[tuple] = []
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
-            marks = ",".join("?" * len(part))
-            rows = self._query(
-                f"SELECT id, title, text, source, url, published, sha256 FROM articles WHERE id IN ({marks})",
-                tuple(part),
-            )
-            out.update((row[0], _article(row)) for row in rows)
-        return out
+            rows.extend(self._query(sql.format(marks=",".join("?" * len(part))), tuple(part)))
+        return rows
+
+    def articles(self, ids: list[str]) -> dict[str, Article]:
+        rows = self._select_in("SELECT id, title, text, source, url, published, sha256 FROM articles WHERE id IN ({marks})", ids)
+        return {row[0]: _article(row) for row in rows}
 
     def summaries(self) -> list[ArticleSummary]:
         rows = self._query(
@@ -174,16 +174,10 @@ class Registry:
         return [Chunk(*r) for r in rows]
 
     def chunks(self, ids: list[str]) -> dict[str, Chunk]:
-        out: dict[str, Chunk] = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            marks = ",".join("?" * len(part))
-            rows = self._query(
-                f"SELECT id, article_id, idx, start, end, first_sentence, last_sentence FROM chunks WHERE id IN ({marks})",
-                tuple(part),
-            )
-            out.update((r[0], Chunk(*r)) for r in rows)
-        return out
+        rows = self._select_in(
+            "SELECT id, article_id, idx, start, end, first_sentence, last_sentence FROM chunks WHERE id IN ({marks})", ids
+        )
+        return {r[0]: Chunk(*r) for r in rows}
 
     def ready_chunks(self) -> list[tuple[str, str, int, int, str | None]]:
         """(chunk id, article id, start, end, published) of every answerable chunk, in a stable order."""

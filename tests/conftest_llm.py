@@ -32,12 +32,26 @@ pytest.importorskip("llama_cpp", reason="needs the local-llm extra: pip install 
 from rag.llm_server import LocalLLMServer, bundled_model_path, free_port  # noqa: E402
 
 
+# Each test module imports these fixtures, which gives each module its own copy of a session
+# fixture; this cache makes them one per session all the same.
+_SESSION: dict[str, object] = {}
+
+
+def _once(name: str, make):
+    if name not in _SESSION:
+        _SESSION[name] = make()
+    return _SESSION[name]
+
+
+def _server(name: str, **options) -> LocalLLMServer:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    return _once(name, lambda: LocalLLMServer(log_path=LOGS / f"{name}.log", **options).start())
+
+
 @pytest.fixture(scope="session")
 def llm_server():
     """The local OpenAI-compatible server every LLM-mode test talks to."""
-    LOGS.mkdir(parents=True, exist_ok=True)
-    server = LocalLLMServer(n_ctx=2048, threads=1, log_path=LOGS / "llm-server.log")
-    server.start()
+    server = _server("llm-server", n_ctx=2048, threads=1)
     yield server
     server.stop()
 
@@ -45,9 +59,7 @@ def llm_server():
 @pytest.fixture(scope="session")
 def llm_keyed_server():
     """A second real server that demands an API key and has a small context window (256 tokens)."""
-    LOGS.mkdir(parents=True, exist_ok=True)
-    server = LocalLLMServer(n_ctx=256, threads=1, api_key="sesame", log_path=LOGS / "llm-server-keyed.log")
-    server.start()
+    server = _server("llm-server-keyed", n_ctx=256, threads=1, api_key="sesame")
     yield server
     server.stop()
 
@@ -55,10 +67,13 @@ def llm_keyed_server():
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory):
     """A data directory holding the shipped corpus, indexed once for the session."""
+    return _once("corpus_dir", lambda: _index_corpus(tmp_path_factory.mktemp("llm-data")))
+
+
+def _index_corpus(data_dir: Path) -> Path:
     from rag.library import Library
     from rag.settings import Settings
 
-    data_dir = tmp_path_factory.mktemp("llm-data")
     results = Library(Settings(RAG_DATA_DIR=str(data_dir), RAG_LLM="none")).add([ROOT / "corpus"])
     assert not [r for r in results if r.status == "failed"]
     return data_dir
@@ -199,7 +214,12 @@ def closed_port_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def corpus_texts(corpus_dir) -> dict[str, str]:
+def corpus_library(corpus_dir):
+    """An extractive-mode Library over the indexed corpus."""
+    return _once("corpus_library", lambda: library_for({"RAG_DATA_DIR": str(corpus_dir), "RAG_LLM": "none"}))
+
+
+@pytest.fixture(scope="session")
+def corpus_texts(corpus_library) -> dict[str, str]:
     """Canonical text of every indexed article, to check citations against."""
-    library = library_for({"RAG_DATA_DIR": str(corpus_dir), "RAG_LLM": "none"})
-    return {s.id: library.article(s.id).text for s in library.articles()}
+    return {s.id: corpus_library.article(s.id).text for s in corpus_library.articles()}

@@ -144,6 +144,7 @@ class UIPage:
     def open(self, url: str) -> "UIPage":
         self.page.goto(url, wait_until="load")
         self.page.wait_for_selector("#question textarea", timeout=60_000)
+        self.page.wait_for_selector("#status .status")
         return self
 
     def answers(self):

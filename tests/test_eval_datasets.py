@@ -72,7 +72,7 @@ def test_realtimeqa_keeps_named_docs_and_locates_answers(tmp_path):
     evalset = datasets.load("realtimeqa", write(tmp_path / "q.jsonl", json.dumps(question)), corpus)
     assert sorted(a.id for a in evalset.articles) == ["rtqa-1", "rtqa-2"]
     q = evalset.questions[0]
-    assert span_text(evalset, q.spans[0]) == "Tigger" and q.meta["choices"] == ["Owl", "Tigger"]
+    assert span_text(evalset, q.spans[0]) == "Tigger" and q.meta["choices"] == ["Owl", "Tigger"] and q.answerable
     assert [a.id for a in datasets.corpus_for(evalset, [q])] == ["rtqa-1", "rtqa-2"]
 
 

@@ -67,3 +67,11 @@ def test_make_judge_is_offline_without_an_llm(judge):
 
     NoLLM.judge = judge
     assert make_judge(NoLLM()) is judge
+
+
+def test_llm_verdict_parsing_is_strict_about_missing_verdicts():
+    from rag.grounding import _parse_verdict
+
+    assert _parse_verdict("YES") == "YES" and _parse_verdict("The answer is: no.") == "NO"
+    assert _parse_verdict("The claim is not supported.") == "NO" and _parse_verdict("Supported.") == "YES"
+    assert _parse_verdict("The James Webb telescope saw a galaxy.") is None

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest_llm import corpus_dir, corpus_texts, library_for, llm_env, llm_server, run_rag  # noqa: F401
+from conftest_llm import corpus_dir, corpus_library, corpus_texts, library_for, llm_env, llm_server, run_rag  # noqa: F401
 from rag.answer.llm import UNSUPPORTED_MARK, claim_core
 from rag.models import Answer, Turn
 

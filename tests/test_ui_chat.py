@@ -79,6 +79,10 @@ def test_abstention_is_shown_without_citations(ui_server, open_page):
     assert answer.locator(".abstain").is_visible()
     assert answer.locator("a.cite").count() == 0
     assert ui.page.locator("#sources .no-sources").is_visible()
+    # The chat's own clear (trash) button starts a new conversation too: chat, sources and history.
+    ui.page.click("#chat button[aria-label=Clear]")
+    ui.page.wait_for_selector("#sources .sources-empty")
+    assert ui.page.locator("#chat .answer").count() == 0
 
 
 def test_bad_date_filter_gives_a_clear_error(ui_server, open_page):

@@ -37,6 +37,7 @@ def test_llm_answer_streams_and_every_claim_is_cited_or_flagged(ui_browser, ui_l
         page.on("request", lambda r: requests.append(r.url))
         page.goto(server.url, wait_until="load")
         page.wait_for_selector("#question textarea", timeout=60_000)
+        page.wait_for_selector("#status .status")
         assert "LLM answers (smollm2-135m)" in page.locator("#status").inner_text()
         page.click("#settings")
         assert page.locator("#mode input[type=radio]").count() == 2

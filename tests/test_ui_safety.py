@@ -90,6 +90,7 @@ def test_sign_in_and_empty_library_state(ui_browser, tmp_path):
         page.fill("input[type=password]", "s3cret-pass")
         page.keyboard.press("Enter")
         page.wait_for_selector("#question textarea", timeout=60_000)
+        page.wait_for_selector("#status .status")
         status = page.locator("#status")
         assert "No articles yet - add some in the Add articles tab." in status.inner_text()
         page.screenshot(path=str(ARTIFACTS / "12-empty-library-1280.png"))

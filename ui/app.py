@@ -134,11 +134,15 @@ class Handlers:
             session.messages[-1]["content"] = render.error_message(f"Unexpected error ({type(exc).__name__}): {exc}")
             yield self._chat(session, "")
             return
+        self._finish(session, answer, turn)
+        yield self._chat(session, "")
+
+    def _finish(self, session: ChatSession, answer: Answer, turn: int) -> None:
+        """Replace the streamed text by the final answer; add its sources and the turn to history."""
         articles = {aid: self._article_or_none(aid) for aid in {c.article_id for c in answer.citations}}
         session.sections.append(render.sources_section(answer, turn, articles))
         session.messages[-1]["content"] = render.answer_message(answer, turn)
-        session.history.append(Turn(question=question, answer=answer.answer))
-        yield self._chat(session, "")
+        session.history.append(Turn(question=answer.question, answer=answer.answer))
 
     def _chat(self, session: ChatSession, textbox: str):
         return [dict(m) for m in session.messages], textbox, session, render.sources_panel(session.sections)
@@ -182,7 +186,7 @@ class Handlers:
         if not summaries:
             message = render.LIBRARY_EMPTY
         elif not rows:
-            message = f"No titles match “{(query or '').strip()}”."
+            message = f"No titles match “{render.esc((query or '').strip())}”."
         else:
             message = f"{len(rows)} of {len(summaries)} articles. Select a row to read or remove it."
         return gr.update(value=rows, visible=bool(rows)), message
