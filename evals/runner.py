@@ -32,12 +32,21 @@ class RunConfig:
     with_choices: bool = False
 
 
+# The modules whose code decides what an index holds: a change to any of them starts a new cache.
+INDEXING_MODULES = ("text.py", "store.py", "vectors.py", "embeddings.py", "lexical.py", "bm25_index.py", "registry.py")
+
+
 def corpus_hash(articles: list[Article], settings: Settings) -> str:
-    """Identifies an index: the articles' ids and texts plus everything that shapes the chunks."""
+    """Identifies an index: the articles' ids and texts, the settings that shape the chunks and
+    the indexing code itself (so a stale cache is never re-used after the code changes)."""
+    import rag
+
     digest = hashlib.sha256()
     for article in sorted(articles, key=lambda a: a.id):
         digest.update(f"{article.id}\0{article.sha256}\0".encode())
     digest.update(f"{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap_sentences}".encode())
+    for name in INDEXING_MODULES:
+        digest.update((Path(rag.__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from rag.answer import Draft, ExtractiveAnswerer, abstention
 from rag.articles import Loaded, iter_input_files, load_file, make_article
 from rag.citations import verify_all
-from rag.conversation import rewrite_followup
+from rag.conversation import needs_context, rewrite_followup
 from rag.embeddings import make_embedder
 from rag.errors import ArticleNotFound, InputError, LLMError
 from rag.evidence import select_evidence
@@ -137,13 +137,15 @@ class Library:
 
     def standalone_question(self, question: str, history: list[Turn], mode: str) -> tuple[str, str | None]:
         """The query to search for; LLM condensing when in LLM mode, else the heuristic rewrite."""
-        if not history:
+        if not history or not needs_context(question):
             return question, None
         if mode == "llm":
             try:
-                return self._llm().llm.condense(question, history), None
+                condensed = self._llm().llm.condense(question, history)
             except LLMError as exc:
                 return rewrite_followup(question, history), f"LLM unavailable ({exc}); used the offline answerer."
+            if condensed:
+                return condensed, None
         return rewrite_followup(question, history), None
 
     def ask(self, question: str, **kwargs) -> Answer:

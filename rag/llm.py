@@ -191,8 +191,8 @@ class ChatLLM:
         """The whole reply as one string."""
         return "".join(self.stream(system, user))
 
-    def condense(self, question: str, history: list[Turn]) -> str:
-        """The follow-up rewritten as a standalone question, using the conversation."""
+    def condense(self, question: str, history: list[Turn]) -> str | None:
+        """The follow-up rewritten as a standalone question, or None when the reply is unusable."""
         turns = "\n".join(f"User: {t.question}\nAssistant: {t.answer[:400]}" for t in history[-3:])
         system = (
             "Rewrite the user's last question as one standalone question that can be understood "
@@ -200,14 +200,19 @@ class ChatLLM:
             "question only."
         )
         reply = self.complete(system, f"Conversation:\n{turns}\n\nLast question: {question}\n\nStandalone question:")
-        return usable_rewrite(reply, question)
+        return usable_rewrite(reply, history)
 
 
-def usable_rewrite(reply: str, question: str) -> str:
-    """The model's rewritten question, or the original when the reply is not a usable question."""
+def usable_rewrite(reply: str, history: list[Turn]) -> str | None:
+    """The model's rewritten question, or None when it is not one: small models often echo an
+    earlier answer (with its [n] markers) instead of writing a question."""
     lines = [line.strip().strip('"“”').strip() for line in reply.strip().splitlines() if line.strip()]
     line = re.sub(r"^(standalone question|question)\s*:\s*", "", lines[0], flags=re.I) if lines else ""
-    return line if 3 <= len(line) <= 300 else question
+    if not 3 <= len(line) <= 300 or not line.endswith("?") or re.search(r"\[\s*S?\d+\s*\]", line):
+        return None
+    if any(line.rstrip("?").strip() in turn.answer for turn in history):
+        return None
+    return line
 
 
 def _opened(chunks: Iterator[T]) -> Iterator[T]:

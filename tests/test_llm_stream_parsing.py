@@ -79,3 +79,18 @@ def test_uncited_sentence_without_support_is_flagged(evidence):
     shown, draft = stream(evidence, "Vladimir Putin is the Kremlin spokesperson.")
     assert "".join(shown) == "Vladimir Putin is the Kremlin spokesperson." + UNSUPPORTED_MARK
     assert draft.unsupported and not draft.citations
+
+
+def test_echoed_tags_and_list_numbers_are_not_claims(evidence):
+    label = evidence[3]
+    shown, draft = stream(evidence, f"</evidence> Dmitry Peskov is the Kremlin spokesperson [S{label}]. 2.", piece=2)
+    assert "evidence>" not in "".join(shown)
+    assert [c.text for c in draft.claims] == ["Dmitry Peskov is the Kremlin spokesperson."]
+    assert draft.claims[0].supported and not draft.unsupported
+
+
+def test_saying_the_evidence_is_silent_is_not_a_claim_but_facts_are(evidence):
+    shown, draft = stream(evidence, "The evidence does not say who won the match.")
+    assert draft.abstained and not draft.claims and "".join(shown) == draft.answer
+    _, draft = stream(evidence, "The evidence does not say. Peskov said the U.S. did not provide details.")
+    assert [c.text for c in draft.claims] == ["Peskov said the U.S. did not provide details."]

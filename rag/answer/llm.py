@@ -34,13 +34,17 @@ _LABEL_NUMBER = re.compile(r"\d+")
 _LABELS_RUN = re.compile(rf"(?:\s*{_LABEL_BODY})+")
 # A sentence ends at . ! ? (plus closing quotes and any labels) followed by space and more text.
 _SENTENCE_END = re.compile(rf"(?<=[.!?])[\"”’)]?(?:\s*{_LABEL_BODY})*\s+(?=\S)|\n+(?=\S)")
+_PROMPT_TAG = re.compile(r"</?\s*evidence\s*>", re.I)
 _LAST_WORD = re.compile(r"([\w.]+)\.[\"”’)]?$")
+# The model saying the evidence does not answer (about the evidence, not about the world).
 _ABSTAIN_PHRASES = re.compile(
-    r"\b(not_in_corpus|(does|do|did) not (say|mention|state|answer|provide|contain|include|specify)|"
-    r"doesn't (say|mention|state|answer)|(is|are) not (mentioned|stated|provided|given)|no information|"
-    r"cannot (be )?answer|can't answer|not enough information|insufficient information)\b",
+    r"\b(not_in_corpus|(evidence|articles?|texts?|context|corpus|sources?|passages?|documents?) "
+    r"(does not|do not|did not|doesn't|don't|didn't) (say|mention|state|answer|provide|contain|include|specify)|"
+    r"(is|are) not (mentioned|stated|provided|given) in the (evidence|articles?|texts?|context)|"
+    r"no information|cannot (be )?answer(ed)?|can't answer|not enough information|insufficient information)\b",
     re.I,
 )
+_ABSTENTION_MAX_WORDS = 25
 
 # "The article states that X": the attribution is about the source, so only X is judged.
 _ATTRIBUTION = re.compile(
@@ -109,8 +113,13 @@ def _data(text: str) -> str:
 
 
 def clean_claim(raw: str) -> str:
-    """The sentence as shown: labels removed, whitespace collapsed."""
-    return " ".join(_LABELS_RUN.sub("", raw).split())
+    """The sentence as shown: labels and echoed prompt tags removed, whitespace collapsed."""
+    return " ".join(_PROMPT_TAG.sub(" ", _LABELS_RUN.sub("", raw)).split())
+
+
+def is_statement(text: str) -> bool:
+    """Whether a sentence says anything checkable (not "1." or a lone heading word)."""
+    return len(re.findall(r"[^\W\d_]{2,}", text)) >= 2
 
 
 def claim_core(claim: str) -> str:
@@ -126,8 +135,14 @@ def labels_in(raw: str) -> list[int]:
 
 
 def is_abstention(text: str) -> bool:
-    """The model saying the evidence does not answer, rather than claiming a fact."""
-    return _is_sentinel(text) or bool(_ABSTAIN_PHRASES.search(text))
+    """The model saying the evidence does not answer, rather than claiming a fact.
+
+    Only short sentences without numbers count, so facts cannot slip past verification inside one.
+    """
+    if _is_sentinel(text):
+        return True
+    short = len(text.split()) <= _ABSTENTION_MAX_WORDS and not re.search(r"\d", text)
+    return short and bool(_ABSTAIN_PHRASES.search(text))
 
 
 def _sentinel_key(text: str) -> str:
@@ -225,8 +240,9 @@ class _StreamedAnswer:
 
     def _visible_prefix(self, raw: str) -> str:
         text = clean_claim(raw)
-        if "[" in text[text.rfind("]") + 1:]:
-            text = text[: text.rfind("[")]  # maybe a label still being written
+        for opener, closer in ("[]", "<>"):
+            if opener in text[text.rfind(closer) + 1:]:
+                text = text[: text.rfind(opener)]  # maybe a label or tag still being written
         text = text.rstrip()
         return "" if _could_be_sentinel(text) else text
 
@@ -274,8 +290,8 @@ class _ClaimResolver:
 
     def add(self, claim: str, labels: list[int]) -> str:
         """Resolve one answer sentence; returns the markers to show after it."""
-        if is_abstention(claim):
-            return ""  # "the articles do not say ..." is not a factual claim to verify
+        if is_abstention(claim) or not is_statement(claim):
+            return ""  # "the articles do not say ..." or "1." is not a factual claim to verify
         cited = [self.evidence[i] for i in labels if 0 <= i < len(self.evidence)]
         core = claim_core(claim)
         chosen, score = [], 0.0
