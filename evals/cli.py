@@ -53,7 +53,7 @@ def command(ctx, dataset, fmt, corpus, limit, seed, mode, k, with_choices, out, 
     if as_json:
         emit_json(summary)
         return
-    for key, value, interval in report._summary_rows(summary):
+    for key, value, interval in report.summary_rows(summary):
         click.echo(f"{key:32} {value:>10}  {interval}")
     click.echo(f"report: {written[3]}")
 

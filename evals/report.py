@@ -98,7 +98,8 @@ def _plot_latency(path: Path, results: list[dict]) -> list[Path]:
     return [path]
 
 
-def _summary_rows(summary: dict) -> list[tuple[str, str, str]]:
+def summary_rows(summary: dict) -> list[tuple[str, str, str]]:
+    """(metric, value, 95% interval) rows of a summary, for tables and the terminal."""
     ci = summary.get("ci", {})
     rows = []
     for key, value in summary.items():
@@ -112,7 +113,7 @@ def _summary_rows(summary: dict) -> list[tuple[str, str, str]]:
 def markdown(summary: dict, plots: list[Path]) -> str:
     """report.md: the summary table, the config and links to the plots."""
     lines = ["# Eval report", "", "| metric | value | 95% CI |", "|---|---|---|"]
-    lines += [f"| {k} | {v} | {c} |" for k, v, c in _summary_rows(summary)]
+    lines += [f"| {k} | {v} | {c} |" for k, v, c in summary_rows(summary)]
     lines += ["", "## Config", "", "```json", json.dumps(summary.get("config", {}), indent=2, default=str), "```", ""]
     lines += [f"![{p.stem}]({p.name})" for p in plots]
     return "\n".join(lines) + "\n"
@@ -154,7 +155,7 @@ def _judge_row_html(i: int, r: dict) -> str:
 def html_report(summary: dict, results: list[dict], plots: list[Path], kind: str) -> str:
     """A single HTML file with no external resources: summary, plots and a question browser."""
     table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td><td>{c}</td></tr>"
-                    for k, v, c in _summary_rows(summary))
+                    for k, v, c in summary_rows(summary))
     rows = [(_judge_row_html if kind == "judge" else _question_html)(i, r) for i, r in enumerate(results, 1)]
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Eval report</title><style>
 body{{font:14px system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}}
