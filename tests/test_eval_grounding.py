@@ -43,6 +43,14 @@ def test_changed_number_name_or_negation_lowers_support(judge):
 
 def test_unrelated_evidence_is_not_support(judge):
     assert not judge.support("The comet passed closest to the Sun in October.", EVIDENCE).supported
+    off_topic = judge.support("The comet is bright and moving quickly.", EVIDENCE)  # no name or number to miss
+    assert not off_topic.supported and off_topic.reasons[0].startswith("term coverage")
+
+
+def test_every_sentence_of_a_claim_must_be_supported(judge):
+    one = "Peskov said Russian diplomats have been in contact with U.S. officials."
+    assert judge.support(one, EVIDENCE).supported
+    assert not judge.support(one + " The plan has 35 points.", EVIDENCE).supported
 
 
 def test_support_many_matches_support(judge):

@@ -40,6 +40,7 @@ def test_llm_answer_streams_and_every_claim_is_cited_or_flagged(ui_browser, ui_l
         page.wait_for_selector("#status .status")
         assert "LLM answers (smollm2-135m)" in page.locator("#status").inner_text()
         page.click("#settings")
+        page.locator("#mode input[type=radio]").first.wait_for()  # the accordion renders on open
         assert page.locator("#mode input[type=radio]").count() == 2
         assert page.locator("#mode input[value=llm]").is_checked()
 
