@@ -228,7 +228,7 @@ class Library:
             citations=draft.citations,
             claims=draft.claims,
             unsupported=draft.unsupported,
-            retrieved=[] if draft.abstained and not retrieved else retrieved,
+            retrieved=retrieved,
             notice=notice,
             timings_ms={"condense": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
                         "answer": (t3 - t2) * 1000, "total": (t3 - t0) * 1000},
