@@ -20,10 +20,10 @@ from rag.lexical import terms
 from rag.models import RetrievedChunk
 from rag.store import Store
 
-FEATURES = ("embed", "lexical", "prev_lexical", "bigrams", "density", "chunk", "answer_type", "length")
+FEATURES = ("embed", "lexical", "context_lexical", "bigrams", "density", "chunk", "answer_type", "length")
 # Fitted by evals/fit_ranker.py (logistic regression; see its docstring for data and seed).
-WEIGHTS = np.array([1.475, 3.012, 0.049, 1.146, 0.832, 1.453, 0.194, -0.135], dtype=np.float64)
-BIAS = -5.269
+WEIGHTS = np.array([1.305, 2.235, 1.614, 0.956, 0.724, 1.183, 0.147, -0.239], dtype=np.float64)
+BIAS = -5.331
 
 _NUMERIC_Q = re.compile(
     r"^\s*(how (many|much|long|old|far|large|big|tall|often)|what (year|percentage|percent|number|amount|date|time)|when|in what year|which year)\b",
@@ -82,14 +82,19 @@ class _Question:
         return sum(self.idf[t] for t in self.terms & sentence_terms) / self.idf_total
 
 
-def sentence_features(q: _Question, sentence: str, previous: str, cosine: float, chunk_score: float) -> np.ndarray:
+def sentence_features(
+    q: _Question, sentence: str, previous: str, title_terms: set[str], cosine: float, chunk_score: float
+) -> np.ndarray:
+    """Features of one candidate. `context_lexical` also counts question terms found in the
+    previous sentence or the headline: news questions name the event ("in Geneva", "at the UN")
+    that the answering sentence itself leaves to its context."""
     ordered = terms(sentence)
     sentence_terms = set(ordered)
     bigrams = {(a, b) for a, b in zip(ordered, ordered[1:])}
     return np.array([
         cosine,
         q.coverage(sentence_terms),
-        q.coverage(set(terms(previous))) if previous else 0.0,
+        q.coverage(sentence_terms | set(terms(previous)) | title_terms),
         len(q.bigrams & bigrams) / len(q.bigrams) if q.bigrams else 0.0,
         len(q.terms & sentence_terms) / len(sentence_terms) if sentence_terms else 0.0,
         chunk_score,
@@ -106,6 +111,7 @@ def select_evidence(
     qv = np.asarray(question_vector, dtype=np.float32)
     chunks = store.chunks([r.chunk_id for r in retrieved])
     articles = store.registry.articles(sorted({r.article_id for r in retrieved}))
+    titles = {a.id: set(terms(a.title)) for a in articles.values()}
     seen: set[tuple[str, int]] = set()
     out: list[Evidence] = []
     for r in retrieved:
@@ -120,7 +126,8 @@ def select_evidence(
                 continue
             seen.add((sentence.article_id, sentence.index))
             previous = text[sentences[i - 1].start:sentences[i - 1].end] if i else ""
-            features = sentence_features(q, text[sentence.start:sentence.end], previous, float(cosine), r.score)
+            features = sentence_features(q, text[sentence.start:sentence.end], previous, titles[chunk.article_id],
+                                         float(cosine), r.score)
             out.append(Evidence(sentence.article_id, sentence.index, sentence.start, sentence.end, 0.0, features))
     if out:
         for e, p in zip(out, score_features(np.stack([e.features for e in out]))):

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, validation_alias="RAG_TOP_K")
     rrf_k: int = Field(default=5, validation_alias="RAG_RRF_K")
     max_file_mb: float = Field(default=20.0, validation_alias="RAG_MAX_FILE_MB")
-    abstain_threshold: float = Field(default=0.12, validation_alias="RAG_ABSTAIN_THRESHOLD")
+    abstain_threshold: float = Field(default=0.10, validation_alias="RAG_ABSTAIN_THRESHOLD")
 
     @model_validator(mode="after")
     def _default_llm(self) -> "Settings":
