@@ -49,10 +49,6 @@ class Evidence:
     score: float
     features: np.ndarray
 
-    @property
-    def embed(self) -> float:
-        return float(self.features[0])
-
 
 def answer_type_bonus(question: str, sentence: str) -> float:
     if _NUMERIC_Q.search(question):

@@ -20,9 +20,6 @@ class Article(BaseModel):
     published: date | None = None
     sha256: str = ""
 
-    def span(self, start: int, end: int) -> str:
-        return self.text[start:end]
-
 
 @dataclass(frozen=True)
 class Sentence:

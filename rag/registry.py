@@ -36,7 +36,6 @@ CREATE TABLE IF NOT EXISTS chunks (
     last_sentence INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -198,16 +197,6 @@ class Registry:
     def sentences_of(self, article_id: str) -> list[Sentence]:
         rows = self._query("SELECT idx, start, end FROM sentences WHERE article_id=? ORDER BY idx", (article_id,))
         return [Sentence(article_id, *r) for r in rows]
-
-    # -- meta ---------------------------------------------------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self._query("SELECT value FROM meta WHERE key=?", (key,))
-        return rows[0][0] if rows else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
 def _article(row: tuple) -> Article:

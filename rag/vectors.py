@@ -84,11 +84,6 @@ class VectorIndex:
     def count(self) -> int:
         return self._collection.count()
 
-    def article_ids(self) -> set[str]:
-        """Every article id that has vectors (for consistency checks)."""
-        got = self._collection.get(include=["metadatas"])
-        return {m.get("document_id") or m.get("article_id") for m in got["metadatas"] or []}
-
     def search(
         self, query_vector: list[float], k: int, since: date | None = None, until: date | None = None
     ) -> list[tuple[str, float]]:
