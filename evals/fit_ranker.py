@@ -26,7 +26,8 @@ def collect(library: Library, questions, articles) -> tuple[np.ndarray, np.ndarr
     rows, labels, groups = [], [], []
     for q in questions:
         retrieved = library.retriever.retrieve(q.question, library.settings.top_k)
-        evidence = select_evidence(q.question, retrieved, library.store, library.embedder.get_query_embedding(q.question))
+        evidence = select_evidence(q.question, retrieved, library.store, library.embedder.get_query_embedding(q.question),
+                                   library.store.registry.articles(sorted({r.article_id for r in retrieved})))
         start = len(rows)
         for e in evidence:
             rows.append(e.features)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.lexical import terms
-from rag.models import RetrievedChunk
+from rag.models import Article, RetrievedChunk
 from rag.store import Store
 
 FEATURES = ("embed", "lexical", "context_lexical", "bigrams", "density", "chunk", "answer_type", "length")
@@ -100,13 +100,17 @@ def sentence_features(
 
 
 def select_evidence(
-    question: str, retrieved: list[RetrievedChunk], store: Store, question_vector: list[float]
+    question: str,
+    retrieved: list[RetrievedChunk],
+    store: Store,
+    question_vector: list[float],
+    articles: dict[str, Article],
 ) -> list[Evidence]:
-    """Every distinct sentence of the retrieved chunks, best first."""
+    """Every distinct sentence of the retrieved chunks, best first; `articles` holds (at least)
+    the retrieved chunks' articles, loaded once by the caller, who needs them again to cite."""
     q = _Question(question, store)
     qv = np.asarray(question_vector, dtype=np.float32)
     chunks = store.chunks([r.chunk_id for r in retrieved])
-    articles = store.registry.articles(sorted({r.article_id for r in retrieved}))
     titles = {a.id: set(terms(a.title)) for a in articles.values()}
     seen: set[tuple[str, int]] = set()
     out: list[Evidence] = []

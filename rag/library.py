@@ -196,8 +196,8 @@ class Library:
         t1 = time.perf_counter()
         retrieved = self.retriever.retrieve(standalone, k or self.settings.top_k, since=since, until=until, mode=retrieval)
         question_vector = self.embedder.get_query_embedding(standalone)
-        evidence = select_evidence(standalone, retrieved, self.store, question_vector)
-        articles = self.store.registry.articles(sorted({e.article_id for e in evidence}))
+        articles = self.store.registry.articles(sorted({r.article_id for r in retrieved}))
+        evidence = select_evidence(standalone, retrieved, self.store, question_vector, articles)
         t2 = time.perf_counter()
         draft, streamed = None, []
         answerer = self._llm() if mode == "llm" else self.extractive

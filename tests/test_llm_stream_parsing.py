@@ -20,9 +20,9 @@ PESKOV = "Kremlin spokesperson Dmitry Peskov"
 def evidence(corpus_library):
     library = corpus_library
     retrieved = library.retriever.retrieve(QUESTION, 5)
-    found = select_evidence(QUESTION, retrieved, library.store, library.embedder.get_query_embedding(QUESTION))
+    articles = library.store.registry.articles(sorted({r.article_id for r in retrieved}))
+    found = select_evidence(QUESTION, retrieved, library.store, library.embedder.get_query_embedding(QUESTION), articles)
     packed = label_order(pack_evidence(found, budget_tokens=1500))
-    articles = library.store.registry.articles(sorted({e.article_id for e in packed}))
     texts = [articles[e.article_id].text[e.start:e.end] for e in packed]
     label = next(i for i, t in enumerate(texts, 1) if t.startswith(PESKOV))
     return library, packed, articles, label
