@@ -179,6 +179,12 @@ class StatusProxy:
     def rejected(self) -> int:
         return sum(1 for *_, status in self.hits if status)
 
+    def __enter__(self) -> "StatusProxy":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
 
 class SilentServer:
     """Accepts TCP connections and never answers: a hung LLM server."""

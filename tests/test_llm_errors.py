@@ -48,11 +48,8 @@ def test_unknown_model_name(llm_server, corpus_dir):
 
 
 def test_model_not_found_status(llm_server, corpus_dir):
-    proxy = StatusProxy(llm_server.base_url.removesuffix("/v1"), status=404).start()
-    try:
+    with StatusProxy(llm_server.base_url.removesuffix("/v1"), status=404) as proxy:
         stdout, note, _ = ask_cli(llm_env(llm_server.env(), corpus_dir, OPENAI_BASE_URL=proxy.base_url))
-    finally:
-        proxy.stop()
     assert_fallback(stdout, note, "(404)", "RAG_LLM_MODEL")
 
 
@@ -95,22 +92,16 @@ def test_server_that_never_answers(llm_server, corpus_dir):
 
 
 def test_rate_limit_is_retried_then_reported(llm_server, corpus_dir):
-    proxy = StatusProxy(llm_server.base_url.removesuffix("/v1"), status=429).start()
-    try:
+    with StatusProxy(llm_server.base_url.removesuffix("/v1"), status=429) as proxy:
         stdout, note, _ = ask_cli(llm_env(llm_server.env(), corpus_dir, OPENAI_BASE_URL=proxy.base_url))
-    finally:
-        proxy.stop()
     assert_fallback(stdout, note, "(429) after 3 tries", "OPENAI_API_KEY")
     assert proxy.rejected() == 3
 
 
 def test_rate_limit_then_success(llm_server, corpus_dir):
-    proxy = StatusProxy(llm_server.base_url.removesuffix("/v1"), status=429, count=2).start()
-    try:
+    with StatusProxy(llm_server.base_url.removesuffix("/v1"), status=429, count=2) as proxy:
         library = library_for(llm_env(llm_server.env(), corpus_dir, OPENAI_BASE_URL=proxy.base_url))
         answer = library.ask(QUESTION, mode="llm")
-    finally:
-        proxy.stop()
     assert answer.mode == "llm" and answer.notice is None
     assert [status for method, _, status in proxy.hits if method == "POST"] == [429, 429, 0]
 
