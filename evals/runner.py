@@ -162,7 +162,9 @@ def per_question_values(results: list[dict]) -> dict[str, list[float]]:
 def summarize(results: list[dict], config: dict) -> dict:
     """The summary printed by `--json` and written to report.json (flat dotted keys)."""
     values = per_question_values(results)
-    summary: dict = {"n": len(results)}
+    answerable = sum(1 for r in results if r["answerable"])
+    # Answer and retrieval rates are over the answerable questions only: say how many there were.
+    summary: dict = {"n": len(results), "n.answerable": answerable, "n.unanswerable": len(results) - answerable}
     ci: dict = {}
     for key in RATE_KEYS:
         if values[key]:

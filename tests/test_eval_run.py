@@ -42,7 +42,7 @@ def bundled(tmp_path_factory):
 
 def test_bundled_gate(bundled):
     summary, _ = bundled
-    assert summary["n"] >= 40
+    assert summary["n"] >= 40 and summary["n.unanswerable"] >= 10
     assert summary["citations.valid_rate"] == 1.0
     assert summary["answer.contains_gold"] >= MIN_CONTAINS_GOLD, summary
     assert summary["abstention.on_unanswerable"] >= MIN_ABSTAIN_UNANSWERABLE, summary
@@ -90,7 +90,8 @@ def test_squad_run_into_a_given_data_dir(tmp_path):
                     "--out", str(tmp_path / "out"), "--json", root_args=("--data-dir", str(tmp_path / "index")))
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)
-    assert summary["n"] == 2 and summary["retrieval.hit_at_1"] == 1.0 and "retrieval.hit_at_5" not in summary
+    assert summary["n"] == 2 and summary["n.answerable"] == 2 and summary["n.unanswerable"] == 0
+    assert summary["retrieval.hit_at_1"] == 1.0 and "retrieval.hit_at_5" not in summary
     assert summary["answer.contains_gold"] >= 0.5 and summary["citations.valid_rate"] == 1.0
     rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
     assert rows[0]["verdicts"]["contains_gold"] == 1.0 and rows[0]["gold"]["spans"][0]["start"] == 23
