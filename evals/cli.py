@@ -97,12 +97,7 @@ def _judge_run(settings, dataset, limit, seed, use_llm):
     from rag.embeddings import make_embedder
     from rag.grounding import TUNED_ON, GroundingJudge, LLMGroundingJudge
 
-    pairs = datasets.load_summedits(dataset)
-    if limit is not None and limit < len(pairs):
-        import random
-
-        keep = set(random.Random(seed).sample(range(len(pairs)), limit))
-        pairs = [p for i, p in enumerate(pairs) if i in keep]
+    pairs = datasets.sample(datasets.load_summedits(dataset), limit, seed)
     judge = GroundingJudge(make_embedder(settings))
     if use_llm:
         from rag.llm import ChatLLM

@@ -6,12 +6,14 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from rag.articles import make_article, normalize_text, slugify
 from rag.errors import InputError
 from rag.models import Article
 
 PARAGRAPH_SEPARATOR = "\n\n"
+T = TypeVar("T")
 
 
 @dataclass
@@ -121,12 +123,13 @@ def load(fmt: str, path: str | Path, corpus: str | Path | None = None) -> EvalSe
     raise InputError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
 
 
-def sample(questions: list[EvalQuestion], limit: int | None, seed: int) -> list[EvalQuestion]:
-    """A seeded sample of `limit` questions in their dataset order (all when limit is None)."""
-    if limit is None or limit >= len(questions):
-        return list(questions)
-    keep = set(random.Random(seed).sample(range(len(questions)), limit))
-    return [q for i, q in enumerate(questions) if i in keep]
+def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
+    """A seeded sample of `limit` items (questions or judge pairs) in their dataset order
+    (all when limit is None)."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    keep = set(random.Random(seed).sample(range(len(items)), limit))
+    return [q for i, q in enumerate(items) if i in keep]
 
 
 def load_squad2(path: str | Path) -> EvalSet:
