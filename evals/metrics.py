@@ -141,10 +141,6 @@ def alce_citations(answer: str, citations: list[Citation], judge) -> CitationVer
     return CitationVerdicts(recall, precision, scores)
 
 
-def mean_or_none(values: list[float]) -> float | None:
-    return float(np.mean(values)) if values else None
-
-
 def bootstrap_ci(values: list[float], n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> list[float] | None:
     """Percentile bootstrap interval of the mean of per-question values."""
     if len(values) < 2:
