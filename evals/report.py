@@ -38,6 +38,13 @@ def _rates(summary: dict) -> list[tuple[str, float, list[float] | None]]:
             if isinstance(v, float) and 0.0 <= v <= 1.0 and not k.startswith("latency")]
 
 
+def _save(fig, path: Path) -> list[Path]:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
+
+
 def _plot_rates(path: Path, summary: dict) -> list[Path]:
     rates = _rates(summary)
     if not rates:
@@ -50,10 +57,7 @@ def _plot_rates(path: Path, summary: dict) -> list[Path]:
     ax.set_xlim(0, 1)
     ax.set_xlabel("rate (bars: 95% bootstrap interval)")
     ax.set_title(f"n = {summary.get('n')}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return _save(fig, path)
 
 
 def _plot_support(path: Path, results: list[dict], kind: str) -> list[Path]:
@@ -78,10 +82,7 @@ def _plot_support(path: Path, results: list[dict], kind: str) -> list[Path]:
     ax.set_ylabel("count")
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return _save(fig, path)
 
 
 def _plot_latency(path: Path, results: list[dict]) -> list[Path]:
@@ -92,10 +93,7 @@ def _plot_latency(path: Path, results: list[dict]) -> list[Path]:
     ax.hist(latencies, bins=30, color="#f58518")
     ax.set_xlabel("latency per question (ms)")
     ax.set_ylabel("questions")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return _save(fig, path)
 
 
 def summary_rows(summary: dict) -> list[tuple[str, str, str]]:

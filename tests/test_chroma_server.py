@@ -3,7 +3,6 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,7 @@ import pytest
 
 from conftest_core import CORPUS, SEED_ID, library_at
 from rag.errors import StoreError
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from rag.llm_server import free_port
 
 
 @pytest.fixture(scope="module")
