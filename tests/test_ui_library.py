@@ -132,9 +132,10 @@ def test_library_lists_the_corpus_and_filters_by_title(ui_server, ui_library, op
     _, expected = ui_library
     ui = open_page(ui_server.url)
     ui.tab("Library")
-    ui.page.wait_for_function("() => document.querySelector('#library-message').innerText.includes('articles')")
     total = len(expected["texts"])
-    assert ui.page.locator("#library-message").inner_text().startswith(f"{total} of {total} articles")
+    # Wait for the listing's own text: anything else in the element (a progress line) is not it.
+    ui.page.wait_for_function("want => document.querySelector('#library-message').innerText.startsWith(want)",
+                              arg=f"{total} of {total} articles")
     ui.page.locator("#library-table span.text").first.wait_for()
     ui.screenshot("06-library-1280")
     ui.page.fill("#library-filter textarea, #library-filter input", "zzzz-no-such-title")

@@ -309,9 +309,10 @@ def build_app(library) -> gr.Blocks:
         add_pasted.click(h.add_pasted, inputs=paste_fields, outputs=[add_results, *paste_fields, status],
                          concurrency_limit=1, show_progress_on=[p_text])
 
-        # One queue for both refreshes, so they finish in the order they were triggered.
+        # One queue for both refreshes, so they finish in the order they were triggered. No progress
+        # overlay: Gradio writes its "processing | 0.1s" text into the outputs, the message included.
         listing = dict(inputs=[query], outputs=[table, library_message], concurrency_id="library-table",
-                       concurrency_limit=1)
+                       concurrency_limit=1, show_progress="hidden")
         library_tab.select(h.library_table, **listing)
         query.change(h.library_table, **listing)
         table.select(h.select_article, outputs=[viewer, selected, actions, confirm_row, confirm_text])
@@ -319,7 +320,7 @@ def build_app(library) -> gr.Blocks:
         cancel.click(lambda: (gr.update(visible=False), gr.update(visible=True)), outputs=[confirm_row, actions])
         confirm.click(h.confirm_remove, inputs=[selected, query],
                       outputs=[table, library_message, viewer, selected, actions, confirm_row, confirm_text, status],
-                      concurrency_limit=1)
+                      concurrency_limit=1, show_progress_on=[table])
         # Per page load (other sessions may have added articles), without a loading overlay.
         app.load(h.status, outputs=[status], show_progress="hidden")
     return app
