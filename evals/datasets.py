@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from rag.articles import make_article, normalize_text, slugify
+from rag.ingest.canonical import make_article, normalize_text, slugify
 from rag.errors import InputError
 from rag.models import Article
 
@@ -60,7 +60,7 @@ def load_squad(path: str | Path) -> EvalSet:
     data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     articles, questions = [], []
     for doc in data:
-        from rag.articles import normalize_text
+        from rag.ingest.canonical import normalize_text
 
         paragraphs = [normalize_text(p["context"]) for p in doc["paragraphs"]]
         text = PARAGRAPH_SEPARATOR.join(paragraphs)
@@ -84,7 +84,7 @@ def load_squad(path: str | Path) -> EvalSet:
 
 def _locate(context: str, raw_context: str, raw_start: int, answer: str) -> int | None:
     """The answer's offset in the normalised paragraph (normalisation may shift offsets)."""
-    from rag.articles import normalize_text
+    from rag.ingest.canonical import normalize_text
 
     if context == raw_context and context[raw_start:raw_start + len(answer)] == answer:
         return raw_start
@@ -236,7 +236,7 @@ def corpus_for(evalset: EvalSet, questions: list[EvalQuestion]) -> list[Article]
 def load_jsonl(path: str | Path, corpus: str | Path) -> EvalSet:
     """The bundled format (see README "Evaluation"): one question per line with gold answers and
     evidence quotes; the corpus is a folder or files loaded exactly as `rag add` loads them."""
-    from rag.articles import iter_input_files, load_file
+    from rag.ingest.files import iter_input_files, load_file
 
     articles: dict[str, Article] = {}
     for file in iter_input_files([corpus]):
@@ -322,7 +322,7 @@ def _host(url: str) -> str:
 
 
 def _safe_date(value: object) -> str | None:
-    from rag.articles import parse_date
+    from rag.ingest.canonical import parse_date
 
     try:
         return str(parse_date(value)) if value else None

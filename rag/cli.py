@@ -19,6 +19,8 @@ LAZY_COMMANDS = {
     "ui": ("ui.cli", "command"),
     "eval": ("evals.cli", "command"),
     "llm-server": ("rag.llm_server", "command"),
+    "feeds": ("rag.cli_web", "feeds"),
+    "watch": ("rag.cli_web", "watch"),
 }
 
 
@@ -95,14 +97,20 @@ def main(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
+@click.option("--sitemap", default=None, metavar="URL", help="Also add the pages this sitemap (or index) lists.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="With --sitemap: only pages published or modified on or after this date.")
+@click.option("--follow-symlinks", is_flag=True, help="Read symlinks in folders that point outside the folder.")
 @data_dir_option
 @json_option
 @click.pass_context
-def add(ctx, paths, as_json):
-    """Add article files or folders (.txt .md .html .htm .json .jsonl)."""
+def add(ctx, paths, sitemap, since, follow_symlinks, as_json):
+    """Add article files, folders or web pages (.txt .md .html .htm .json .jsonl .pdf, http(s) URLs)."""
     from tqdm import tqdm
 
+    if not paths and not sitemap:
+        raise click.UsageError("give files, folders or URLs to add, or --sitemap URL")
     library = open_library(ctx)
     bar = None
 
@@ -112,7 +120,9 @@ def add(ctx, paths, as_json):
             bar = tqdm(total=total, unit="article", file=sys.stderr, disable=total < 3 or as_json, desc="indexing")
         bar.update(done - bar.n)
 
-    results = library.add(list(paths), progress=progress)
+    results = library.add(list(paths), progress=progress, follow_symlinks=follow_symlinks) if paths else []
+    if sitemap:
+        results += library.add_sitemap(sitemap, since=since.date() if since else None, progress=progress)
     if bar is not None:
         bar.close()
     if as_json:

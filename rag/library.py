@@ -12,7 +12,10 @@ from datetime import date
 from pathlib import Path
 
 from rag.answer import Draft, ExtractiveAnswerer, abstention
-from rag.articles import Loaded, iter_input_files, load_file, make_article
+from rag.ingest.canonical import Loaded, make_article
+from rag.ingest.files import iter_inputs, load_file
+from rag.ingest.state import IngestState
+from rag.ingest.web import Fetcher, fetch_article, is_url
 from rag.citations import verify_all
 from rag.conversation import needs_context, rewrite_followup
 from rag.embeddings import make_embedder
@@ -37,20 +40,63 @@ class Library:
         self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold)
         self._llm_answerer = None
         self._llm_lock = threading.Lock()
+        self.ingest = IngestState(self.store.registry)
+        self._fetcher: Fetcher | None = None
+        self._feeds = None
+        self._ingest_lock = threading.Lock()
 
     # -- articles -----------------------------------------------------------------------------
 
-    def add(self, paths: list[str | Path], progress: Progress | None = None) -> list[AddResult]:
-        """Add files or folders. Every input gets a result; failures never stop the others.
+    def add(self, paths: list[str | Path], progress: Progress | None = None, follow_symlinks: bool = False) -> list[AddResult]:
+        """Add files, folders or web pages. Every input gets a result; failures never stop the others.
 
         Args:
-            paths: files (.txt .md .html .htm .json .jsonl) or folders of them.
+            paths: files (.txt .md .html .htm .json .jsonl .pdf), folders of them, or http(s) URLs.
             progress: called as (done, total) while articles are indexed.
+            follow_symlinks: read symlinks in folders that point outside the folder.
         """
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         loaded: list[Loaded] = []
-        for path in iter_input_files(paths):
-            loaded.extend(load_file(path, max_bytes))
+        for path in paths:
+            if is_url(str(path)):
+                loaded.append(fetch_article(self.fetcher, str(path)))
+                continue
+            for found in iter_inputs([path], follow_symlinks):
+                loaded.extend([found] if isinstance(found, Loaded) else load_file(found, max_bytes))
+        return self._add_loaded(loaded, progress)
+
+    @property
+    def fetcher(self) -> Fetcher:
+        with self._ingest_lock:
+            if self._fetcher is None:
+                self._fetcher = Fetcher(self.settings)
+            return self._fetcher
+
+    @property
+    def feeds(self):
+        """The followed feeds (`rag.ingest.feeds.Feeds`): add, list, remove, refresh."""
+        from rag.ingest.feeds import Feeds
+
+        with self._ingest_lock:
+            if self._feeds is None:
+                self._feeds = Feeds(self)
+            return self._feeds
+
+    def add_sitemap(self, url: str, since: date | None = None, progress: Progress | None = None) -> list[AddResult]:
+        """Add the pages a sitemap (or sitemap index, or news sitemap) lists, optionally only those
+        published or modified on or after `since`."""
+        from rag.ingest.sitemaps import sitemap_pages
+
+        pages, failures = sitemap_pages(self.fetcher, url, since)
+        loaded = failures + [fetch_article(self.fetcher, page, kind="sitemap") for page in pages]
+        return self._add_loaded(loaded, progress)
+
+    def page_of(self, article_id: str, offset: int) -> int | None:
+        """The PDF page (1-based) holding this offset of the article, when it came from a PDF."""
+        return self.ingest.page_of(article_id, offset)
+
+    def add_loaded(self, loaded: list[Loaded], progress: Progress | None = None) -> list[AddResult]:
+        """Add articles already loaded by an ingester (feeds, watched folders)."""
         return self._add_loaded(loaded, progress)
 
     def add_text(self, *, title: str, text: str, source: str = "", url: str = "", published: str | date | None = None,
@@ -97,6 +143,13 @@ class Library:
             to_index.append((len(results) - 1, article))
         if to_index:
             self.store.index([a for _, a in to_index], progress)
+        for item, result in zip(loaded, results):
+            if item.origin is None or result.article_id is None:
+                continue
+            if result.status in ("added", "updated"):
+                self.ingest.record_origin(result.article_id, item.origin)
+            elif result.reason is None and item.origin.fetched_at:  # fetched again, same text
+                self.ingest.touch_fetched(result.article_id, item.origin.fetched_at)
         return results
 
     def remove(self, article_id: str) -> ArticleSummary:

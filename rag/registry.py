@@ -37,6 +37,23 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 """
+# Where articles came from and the feeds that bring them (rag/ingest/state.py reads and writes
+# these). New tables only, so opening an older data directory adds them and changes nothing else.
+_WEB_SCHEMA = """
+CREATE TABLE IF NOT EXISTS origins (
+    article_id TEXT PRIMARY KEY, kind TEXT NOT NULL, location TEXT NOT NULL, feed_url TEXT,
+    fetched_at TEXT, author TEXT, pages TEXT
+);
+CREATE INDEX IF NOT EXISTS origins_location ON origins(location);
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY, title TEXT, every_s INTEGER NOT NULL, etag TEXT, last_modified TEXT,
+    added_at TEXT NOT NULL, checked_at TEXT, last_result TEXT, last_ok INTEGER
+);
+CREATE TABLE IF NOT EXISTS feed_entries (
+    feed_url TEXT NOT NULL, key TEXT NOT NULL, link TEXT, version TEXT NOT NULL, article_id TEXT,
+    seen_at TEXT NOT NULL, PRIMARY KEY (feed_url, key)
+);
+"""
 
 
 def _now() -> str:
@@ -53,6 +70,7 @@ class Registry:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(_SCHEMA)
+            self._db.executescript(_WEB_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the article registry {path}: {exc}") from exc
         self._lock = threading.RLock()
@@ -160,7 +178,8 @@ class Registry:
 
     def delete(self, ids: list[str]) -> None:
         with self.transaction() as db:
-            for table, column in (("sentences", "article_id"), ("chunks", "article_id"), ("articles", "id")):
+            for table, column in (("sentences", "article_id"), ("chunks", "article_id"), ("origins", "article_id"),
+                                  ("articles", "id")):
                 db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in ids])
 
     # -- chunks and sentences -----------------------------------------------------------------

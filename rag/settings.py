@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=5, validation_alias="RAG_RRF_K")
     max_file_mb: float = Field(default=20.0, validation_alias="RAG_MAX_FILE_MB")
     abstain_threshold: float = Field(default=0.10, validation_alias="RAG_ABSTAIN_THRESHOLD")
+    # Fetching from the web (rag add URL, feeds, sitemaps): see rag/ingest/web.py.
+    fetch_allow_private: bool = Field(default=False, validation_alias="RAG_FETCH_ALLOW_PRIVATE")
+    fetch_user_agent: str = Field(default="newsground/0.1 (news reader for grounded question answering)",
+                                  validation_alias="RAG_FETCH_USER_AGENT")
+    fetch_timeout_s: float = Field(default=20.0, validation_alias="RAG_FETCH_TIMEOUT")
+    fetch_delay_s: float = Field(default=1.0, validation_alias="RAG_FETCH_DELAY")
+    fetch_robots: bool = Field(default=True, validation_alias="RAG_FETCH_ROBOTS")
 
     @model_validator(mode="after")
     def _default_llm(self) -> "Settings":

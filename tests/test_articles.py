@@ -5,7 +5,8 @@ from datetime import date
 from pathlib import Path
 
 from conftest_core import CORPUS, SEED_ID
-from rag.articles import iter_input_files, load_file, normalize_text
+from rag.ingest.canonical import normalize_text
+from rag.ingest.files import iter_input_files, load_file
 
 MB = 1_000_000
 
@@ -88,7 +89,8 @@ def test_each_bad_input_gets_a_specific_reason(tmp_path):
         "binary.txt": (b"\x00\x01\x02binary", "binary file"),
         "latin1.txt": ("Caf\xe9 society".encode("latin-1"), "not valid UTF-8 (byte 0xe9 at offset 3)"),
         "nothing.html": (b"<html><body><nav>Home</nav></body></html>", "no article text found in HTML"),
-        "doc.pdf": (b"%PDF-1.4", "unsupported file type '.pdf'"),
+        "doc.pdf": (b"%PDF-1.4", "not a readable PDF"),
+        "doc.docx": (b"PK\x03\x04", "unsupported file type '.docx'"),
         "bad.json": (b"{\"title\": ", "invalid JSON at line 1"),
         "notext.json": (json.dumps({"title": "only a title"}).encode(), "no text"),
         "baddate.json": (json.dumps({"title": "t", "text": "x.", "published": "someday"}).encode(), "published date 'someday' is not a date"),
@@ -112,7 +114,8 @@ def test_a_50_mb_file_is_refused_by_size_before_reading(tmp_path):
 def test_folders_expand_to_supported_files_without_readmes_or_hidden_files(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / ".hidden").mkdir()
-    for name in ("a.txt", "sub/b.md", "README.md", ".hidden/c.txt", "notes.pdf"):
+    for name in ("a.txt", "sub/b.md", "README.md", ".hidden/c.txt", "notes.pdf", "notes.docx", "Thumbs.db",
+                 "draft.txt~", "~$report.txt", ".DS_Store"):
         (tmp_path / name).write_text("x")
     found = sorted(p.relative_to(tmp_path).as_posix() for p in iter_input_files([tmp_path]))
-    assert found == ["a.txt", "sub/b.md"]
+    assert found == ["a.txt", "notes.pdf", "sub/b.md"]

@@ -1,6 +1,6 @@
 """Sentence splitting and chunking on news text: offsets are exact and windows are bounded."""
 
-from rag.articles import normalize_text
+from rag.ingest.canonical import normalize_text
 from rag.text import approx_token_count, chunk_sentences, split_sentences
 
 NEWS = normalize_text(

@@ -1,0 +1,100 @@
+"""A watched folder: its files are added, changed files updated, and (only when asked)
+deleted files removed from the library.
+
+Change notification is watchfiles (inotify and friends, or polling); the folder walk and the
+loaders are the same as `rag add FOLDER`, and the store decides added / updated / unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from rag.errors import InputError
+from rag.ingest.files import wanted_in_folder
+from rag.models import AddResult
+
+
+class FolderChange(BaseModel):
+    """What happened to one file of a watched folder."""
+
+    path: str
+    status: Literal["added", "updated", "unchanged", "failed", "removed"]
+    article_id: str | None = None
+    title: str | None = None
+    reason: str | None = None
+
+
+def _from_results(results: list[AddResult]) -> list[FolderChange]:
+    return [FolderChange(**r.model_dump()) for r in results]
+
+
+class FolderWatch:
+    """Keeps a library in step with one folder."""
+
+    def __init__(self, library, folder: str | Path, *, sync_deletes: bool = False, follow_symlinks: bool = False):
+        self.library = library
+        self.root = Path(os.path.abspath(folder))
+        if not self.root.is_dir():
+            raise InputError(f"{folder} is not a folder")
+        self.sync_deletes = sync_deletes
+        self.follow_symlinks = follow_symlinks
+
+    def sync(self) -> list[FolderChange]:
+        """Add the whole folder (unchanged files stay unchanged) and, with sync_deletes, remove
+        the articles of files that are gone."""
+        changes = _from_results(self.library.add([self.root], follow_symlinks=self.follow_symlinks))
+        if self.sync_deletes:
+            changes += self._remove([path for _, path in self._file_articles() if not Path(path).exists()])
+        return changes
+
+    def _file_articles(self) -> list[tuple[str, str]]:
+        """(article id, absolute path) of articles loaded from files in this folder."""
+        out = []
+        for article_id, location in self.library.ingest.ids_from_files():
+            path = os.path.abspath(location)
+            if Path(path).is_relative_to(self.root):
+                out.append((article_id, path))
+        return out
+
+    def _remove(self, paths: list[str]) -> list[FolderChange]:
+        gone = set(paths)
+        changes = []
+        for article_id, path in self._file_articles():
+            if path in gone:
+                summary = self.library.remove(article_id)
+                changes.append(FolderChange(path=path, status="removed", article_id=article_id, title=summary.title))
+        return changes
+
+    def apply(self, paths: set[str]) -> list[FolderChange]:
+        """Bring the library in step with these changed paths (added, modified or deleted)."""
+        to_add, gone = [], []
+        for raw in sorted(paths):
+            path = Path(raw)
+            if not path.exists():
+                gone.append(os.path.abspath(raw))
+            elif path.is_file() and wanted_in_folder(path, self.root):
+                if path.is_symlink() and not self.follow_symlinks and not path.resolve().is_relative_to(self.root.resolve()):
+                    continue  # never read through a link out of the folder unless asked
+                to_add.append(path)
+        changes = _from_results(self.library.add(to_add)) if to_add else []
+        if self.sync_deletes and gone:
+            changes += self._remove(gone)
+        return changes
+
+    def follow(self, stop_event: threading.Event | None = None, *, force_polling: bool | None = None,
+               debounce_ms: int = 800) -> Iterator[list[FolderChange]]:
+        """Yield the initial sync, then the changes of each batch of file events until stopped."""
+        import watchfiles
+
+        yield self.sync()
+        for batch in watchfiles.watch(self.root, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False,
+                                      force_polling=force_polling, watch_filter=None):
+            changes = self.apply({path for _, path in batch})
+            if changes:
+                yield changes
