@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -80,11 +81,11 @@ def news_page(slug: str, base: str, *, extra: str = "", canonical: bool = True) 
 
 
 def rss(items: list[tuple[str, str, str]], base: str, title: str = "The Valley Courier") -> str:
-    """RSS 2.0 with (slug, guid suffix, pubDate) items."""
+    """RSS 2.0 with (slug, revision, pubDate) items; a new revision changes the entry's description."""
     entries = "".join(
         f"<item><title>{STORIES[slug][0]}</title><link>{base}/news/{slug}</link>"
-        f"<guid isPermaLink=\"false\">{slug}-{version}</guid><pubDate>{day}</pubDate>"
-        f"<description>{STORIES[slug][3][0]}</description></item>"
+        f"<guid isPermaLink=\"false\">{slug}</guid><pubDate>{day}</pubDate>"
+        f"<description>{STORIES[slug][3][0]} (revision {version})</description></item>"
         for slug, version, day in items
     )
     return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title>'
@@ -142,9 +143,10 @@ def _handler(site: NewsSite):
             pass
 
         def do_GET(self):
+            path = urlsplit(self.path).path  # query strings do not select a different page here
             with site.lock:
-                site.requests.append((self.path, dict(self.headers)))
-                route = site.routes.get(self.path)
+                site.requests.append((path, dict(self.headers)))
+                route = site.routes.get(path)
             if route is None:
                 return self._send(404, b"<html><body>Not found</body></html>", "text/html")
             if route.delay_s:

@@ -54,13 +54,14 @@ def parse_interval(value: str | int | None) -> int:
     return int(match.group(1)) * _UNIT_S[match.group(2).lower()]
 
 
+# Plain dict lookups: FeedParserDict maps a missing `updated` to `published` with a warning.
 def _entry_version(entry) -> str:
-    parts = [entry.get(k) or "" for k in ("link", "title", "updated", "published", "summary")]
+    parts = [str(dict.get(entry, k) or "") for k in ("link", "title", "updated", "published", "summary")]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
 def _entry_date(entry) -> date | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    parsed = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     return date(*parsed[:3]) if parsed else None
 
 
