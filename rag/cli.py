@@ -195,7 +195,7 @@ def _ask_kwargs(k, since, until, mode) -> dict:
     return {"k": k, "since": since.date() if since else None, "until": until.date() if until else None, "mode": mode}
 
 
-def print_answer(answer: Answer, streamed: bool) -> None:
+def print_answer(answer: Answer, streamed: bool, pages: dict[int, int] | None = None) -> None:
     if not streamed:
         click.echo(answer.answer)
     if answer.notice:
@@ -204,7 +204,8 @@ def print_answer(answer: Answer, streamed: bool) -> None:
         click.secho(f"(searched for: {answer.standalone_question})", dim=True)
     for c in answer.citations:
         meta = ", ".join(str(x) for x in (c.source, c.published) if x)
-        click.echo(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + f" [{c.article_id} {c.start}-{c.end}]")
+        page = f" p. {pages[c.n]}" if pages and c.n in pages else ""
+        click.echo(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + f" [{c.article_id} {c.start}-{c.end}{page}]")
         click.echo(f"    “{c.quote}”")
     for claim in answer.unsupported:
         click.secho(f"unsupported: {claim}", fg="red")
@@ -220,11 +221,17 @@ def run_question(library, question: str, history: list[Turn], as_json: bool, kwa
             shown.append(event)
     if shown:
         click.echo()
+    # PDF citations carry the page their quote starts on.
+    pages = {c.n: p for c in answer.citations if (p := library.page_of(c.article_id, c.start))}
     if as_json:
-        emit_json(answer.to_json_dict())
+        data = answer.to_json_dict()
+        for citation in data["citations"]:
+            if citation["n"] in pages:
+                citation["page"] = pages[citation["n"]]
+        emit_json(data)
     else:
         # The streamed text is the answer, unless the LLM failed midway and was replaced.
-        print_answer(answer, streamed="".join(shown) == answer.answer)
+        print_answer(answer, streamed="".join(shown) == answer.answer, pages=pages)
     return answer
 
 

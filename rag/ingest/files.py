@@ -263,8 +263,9 @@ def _reflow(page_text: str) -> str:
     """Join a PDF page's layout lines into paragraphs.
 
     pypdf returns one line per printed line, and a line break ends a sentence for the segmenter;
-    a printed line ends a paragraph only when it ends a sentence and is short (the last line of a
-    paragraph), or when a blank line follows it.
+    a printed line ends a paragraph only when it is much shorter than the page's longest (a
+    heading), ends a sentence and is short (the last line of a paragraph), or is followed by a
+    blank line.
     """
     lines = [line.strip() for line in page_text.replace("\r", "\n").split("\n")]
     width = max((len(line) for line in lines), default=0)
@@ -274,7 +275,8 @@ def _reflow(page_text: str) -> str:
         if not line:
             previous = ""
             continue
-        if previous and not (previous.endswith(_SENTENCE_END) and len(previous) < 0.85 * width):
+        ends_paragraph = len(previous) < 0.6 * width or (previous.endswith(_SENTENCE_END) and len(previous) < 0.85 * width)
+        if previous and not ends_paragraph:
             joiner = "" if previous.endswith("-") and line[:1].islower() else " "
             paragraphs[-1] += joiner + line
         else:
