@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = Field(default=20.0, validation_alias="RAG_FETCH_TIMEOUT")
     fetch_delay_s: float = Field(default=1.0, validation_alias="RAG_FETCH_DELAY")
     fetch_robots: bool = Field(default=True, validation_alias="RAG_FETCH_ROBOTS")
+    feed_check_s: float = Field(default=60.0, validation_alias="RAG_FEED_CHECK_S")
 
     @model_validator(mode="after")
     def _default_llm(self) -> "Settings":

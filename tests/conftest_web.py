@@ -80,7 +80,7 @@ def news_page(slug: str, base: str, *, extra: str = "", canonical: bool = True) 
 </body></html>"""
 
 
-def rss(items: list[tuple[str, str, str]], base: str, title: str = "The Valley Courier") -> str:
+def rss(items: list[tuple[str, str, str]], base: str, title: str = "Valley Courier headlines") -> str:
     """RSS 2.0 with (slug, revision, pubDate) items; a new revision changes the entry's description."""
     entries = "".join(
         f"<item><title>{STORIES[slug][0]}</title><link>{base}/news/{slug}</link>"

@@ -111,7 +111,8 @@ def test_add_results_show_file_names_not_temporary_paths():
 def test_library_rows_filter_by_title_case_insensitively():
     summaries = [ArticleSummary(id="a", title="Kremlin says", chunks=2, added_at="2025-11-21T10:00:00"),
                  ArticleSummary(id="b", title="Comet briefing", published=date(2025, 11, 3))]
-    assert render.library_rows(summaries, "  kREMLIN ") == [["Kremlin says", "", "", 2, "2025-11-21 10:00", "a"]]
+    assert render.library_rows(summaries, "  kREMLIN ") == [["Kremlin says", "", "", 2, "2025-11-21 10:00", "", "a"]]
+    assert render.library_rows(summaries, "kremlin", {"a": "Valley news"})[0][-2:] == ["Valley news", "a"]
     assert [row[-1] for row in render.library_rows(summaries, "")] == ["a", "b"]
 
 

@@ -141,7 +141,7 @@ def test_rss_feed_refreshes_with_conditional_get_and_only_fetches_what_changed(w
     assert len(web_library.articles()) == 3
     [info] = web_library.feeds.list()
     assert (info.entries, info.last_result, info.last_ok, info.title) == (3, "1 added, 1 updated, 0 unchanged, 0 failed",
-                                                                            True, "The Valley Courier")
+                                                                            True, "Valley Courier headlines")
     # Not due again for 30 minutes: a plain refresh does nothing.
     assert web_library.feeds.refresh() == []
 

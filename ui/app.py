@@ -18,7 +18,7 @@ import queue  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from datetime import date  # noqa: E402
+from datetime import date, datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -29,7 +29,9 @@ from ui import render  # noqa: E402
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".pdf"]
+FEED_INTERVALS = ["15m", "30m", "1h", "6h", "1d"]
+FEEDS_SHOWN_EVERY_S = 10  # how often an open Add tab re-reads the feeds' last results
 CHAT_CONCURRENCY = 4  # sessions answered at once; the rest wait in Gradio's queue
 
 
@@ -177,12 +179,44 @@ class Handlers:
         fields = ["" if cleared else gr.update() for _ in range(5)]
         return render.add_results([result]), *fields, self.status()
 
+    def add_urls(self, text: str, progress=gr.Progress()):
+        """Fetch and index web pages, one URL per line (or separated by spaces)."""
+        urls = (text or "").split()
+        if not urls:
+            return '<p class="add-empty">Paste one or more web page addresses first.</p>', gr.update(), self.status()
+        progress(0, desc="Fetching")
+        results = self.library.add(urls, progress=lambda done, total: progress((done, total), desc="Indexing",
+                                                                                unit="articles"))
+        cleared = "" if all(r.status != "failed" for r in results) else gr.update()
+        return render.add_results(results), cleared, self.status()
+
+    def follow_feed(self, url: str, every: str):
+        """Follow a feed and add its entries now; its row appears in the feeds list."""
+        if not (url or "").strip():
+            return '<p class="add-empty">Paste a feed address first.</p>', gr.update(), self.feeds_html(), self.status()
+        try:
+            refresh = self.library.feeds.add(url.strip(), every)
+        except InputError as exc:
+            return f'<p class="add-error">Could not follow the feed: {render.esc(exc)}</p>', gr.update(), \
+                self.feeds_html(), self.status()
+        return render.add_results(refresh.results), "", self.feeds_html(), self.status()
+
+    def refresh_feeds(self):
+        refreshes = self.library.feeds.refresh(all_feeds=True)
+        results = [r for refresh in refreshes for r in refresh.results]
+        return render.add_results(results), self.feeds_html(), self.status()
+
+    def feeds_html(self) -> str:
+        return render.feeds_table(self.library.feeds.list())
+
     # -- library --------------------------------------------------------------------------------
 
     def library_table(self, query: str):
         """Rows for the table (the last column is the article id) and the empty-state message."""
         summaries = self.library.articles()
-        rows = render.library_rows(summaries, query or "")
+        names = {f.url: f.title or f.url for f in self.library.feeds.list()}
+        feeds = {article_id: names.get(url, url) for article_id, url in self.library.ingest.feed_of_articles().items()}
+        rows = render.library_rows(summaries, query or "", feeds)
         if not summaries:
             message = render.LIBRARY_EMPTY
         elif not rows:
@@ -260,7 +294,7 @@ def build_app(library) -> gr.Blocks:
                 add_results = gr.HTML("", elem_id="add-results", js_on_load=None)
                 with gr.Row(equal_height=False):
                     with gr.Column(min_width=320):
-                        gr.Markdown("### Upload files\n.txt .md .html .json .jsonl, several at once "
+                        gr.Markdown("### Upload files\n.txt .md .html .json .jsonl .pdf, several at once "
                                     f"(up to {library.settings.max_file_mb:g} MB each).")
                         files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
                                         label="Article files", elem_id="upload")
@@ -276,13 +310,30 @@ def build_app(library) -> gr.Blocks:
                         p_url = gr.Textbox(label="URL", placeholder="https://…", elem_id="paste-url")
                         p_text = gr.Textbox(label="Text", lines=6, elem_id="paste-text")
                         add_pasted = gr.Button("Add article", variant="primary", elem_id="add-pasted")
+                with gr.Row(equal_height=False):
+                    with gr.Column(min_width=320):
+                        gr.Markdown("### Add by URL\nWeb pages (or PDFs), one address per line.")
+                        url_box = gr.Textbox(show_label=False, lines=2, placeholder="https://…", elem_id="add-url")
+                        add_url = gr.Button("Fetch and add", variant="primary", elem_id="add-url-button")
+                    with gr.Column(min_width=320):
+                        gr.Markdown("### Follow a feed\nRSS or Atom: new entries are added while the app runs.")
+                        with gr.Row():
+                            feed_box = gr.Textbox(show_label=False, placeholder="https://…/feed.xml", scale=4,
+                                                  elem_id="feed-url")
+                            feed_every = gr.Dropdown(FEED_INTERVALS, value="30m", label="Every", scale=1,
+                                                     min_width=90, elem_id="feed-every")
+                        with gr.Row():
+                            follow = gr.Button("Follow", variant="primary", elem_id="follow-feed")
+                            refresh_now = gr.Button("Refresh all now", elem_id="refresh-feeds")
+                feeds_list = gr.HTML("", elem_id="feeds-list", js_on_load=None)
+                feeds_timer = gr.Timer(FEEDS_SHOWN_EVERY_S)
             with gr.Tab("Library", id="library") as library_tab:
                 query = gr.Textbox(placeholder="Filter by title…", show_label=False, elem_id="library-filter")
                 library_message = gr.Markdown(elem_id="library-message")
                 table = gr.Dataframe(headers=render.LIBRARY_COLUMNS,
-                                     datatype=["str", "str", "str", "number", "str", "str"],
+                                     datatype=["str", "str", "str", "number", "str", "str", "str"],
                                      interactive=False, wrap=True, elem_id="library-table", visible=False,
-                                     column_widths=["36%", "16%", "11%", "7%", "13%", "17%"])
+                                     column_widths=["30%", "14%", "10%", "6%", "12%", "12%", "16%"])
                 selected = gr.State(None)
                 with gr.Row(visible=False, elem_id="article-actions") as actions:
                     remove = gr.Button("Remove this article…", variant="stop", size="sm", scale=0, min_width=180,
@@ -308,6 +359,15 @@ def build_app(library) -> gr.Blocks:
         paste_fields = [p_title, p_source, p_date, p_url, p_text]
         add_pasted.click(h.add_pasted, inputs=paste_fields, outputs=[add_results, *paste_fields, status],
                          concurrency_limit=1, show_progress_on=[p_text])
+        add_url.click(h.add_urls, inputs=[url_box], outputs=[add_results, url_box, status], concurrency_limit=1,
+                      show_progress_on=[url_box])
+        follow.click(h.follow_feed, inputs=[feed_box, feed_every], outputs=[add_results, feed_box, feeds_list, status],
+                     concurrency_limit=1, show_progress_on=[feed_box])
+        refresh_now.click(h.refresh_feeds, outputs=[add_results, feeds_list, status], concurrency_limit=1,
+                          show_progress_on=[feeds_list])
+        # The background scheduler refreshes feeds; the list shows their latest results.
+        feeds_timer.tick(h.feeds_html, outputs=[feeds_list], show_progress="hidden")
+        app.load(h.feeds_html, outputs=[feeds_list], show_progress="hidden")
 
         # One queue for both refreshes, so they finish in the order they were triggered. No progress
         # overlay: Gradio writes its "processing | 0.1s" text into the outputs, the message included.
@@ -349,6 +409,7 @@ def launch(library, *, host: str = "127.0.0.1", port: int = 7860, auth: tuple[st
     """Serve the app on host:port (uploads limited to the library's RAG_MAX_FILE_MB)."""
     app = build_app(library)
     app.queue()
+    scheduler = start_feed_scheduler(library)
     app.launch(
         server_name=host,
         server_port=port,
@@ -369,4 +430,26 @@ def launch(library, *, host: str = "127.0.0.1", port: int = 7860, auth: tuple[st
         prevent_thread_lock=not block,
         quiet=False,
     )
+    if block:
+        scheduler.shutdown(wait=False)
     return app
+
+
+def start_feed_scheduler(library):
+    """While the app runs, refresh the feeds that are due (each has its own interval) every
+    RAG_FEED_CHECK_S seconds, in one background thread."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    def refresh_due() -> None:
+        try:
+            for refresh in library.feeds.refresh():
+                log.info("feed %s: %s", refresh.url, refresh.summary())
+        except RagError as exc:  # the next run tries again; the feed list shows each feed's result
+            log.warning("feed refresh failed: %s", exc)
+
+    scheduler = BackgroundScheduler(daemon=True)
+    # max_instances=1 and coalesce: a slow refresh is never run twice at once or caught up in a burst.
+    scheduler.add_job(refresh_due, "interval", seconds=library.settings.feed_check_s, max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(timezone.utc))
+    scheduler.start()
+    return scheduler

@@ -206,20 +206,39 @@ def add_results(results: list[AddResult]) -> str:
 
 def _input_name(label: str) -> str:
     # Uploaded files live in a temporary folder; the user knows them by their file name.
-    return label if label.startswith("pasted:") else Path(label).name
+    return label if label.startswith(("pasted:", "http://", "https://")) else Path(label).name
+
+
+def feeds_table(feeds) -> str:
+    """The followed feeds (`FeedInfo`s): name, interval, entries seen, last check and its result."""
+    if not feeds:
+        return '<p class="feeds-empty">No feeds yet. Paste an RSS or Atom feed address above to follow it.</p>'
+    rows = []
+    for f in feeds:
+        every = (f"{f.every_s} s" if f.every_s < 60 else f"{f.every_s // 3600} h" if f.every_s % 3600 == 0
+                 else f"{f.every_s // 60} min")
+        state = "failed" if f.last_ok is False else "ok"
+        checked = (f.checked_at or "never")[:16].replace("T", " ")
+        rows.append(f'<tr><td><div class="feed-title">{esc(f.title or f.url)}</div><div class="feed-url">{esc(f.url)}</div></td>'
+                    f'<td>{every}</td><td>{f.entries}</td><td>{esc(checked)}</td>'
+                    f'<td><span class="feed-result {state}">{esc(f.last_result or "-")}</span></td></tr>')
+    return ('<table class="feeds"><thead><tr><th>Feed</th><th>Every</th><th>Entries</th><th>Last checked (UTC)</th>'
+            f'<th>Last result</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
 # -- library tab --------------------------------------------------------------------------------
 
-LIBRARY_COLUMNS = ["Title", "Source", "Date", "Chunks", "Added", "ID"]
+LIBRARY_COLUMNS = ["Title", "Source", "Date", "Chunks", "Added", "Feed", "ID"]
 LIBRARY_EMPTY = "No articles yet - add some in the **Add articles** tab."
 
 
-def library_rows(summaries: list[ArticleSummary], query: str = "") -> list[list]:
-    """Table rows (title, source, date, chunks, added, id) whose title contains `query`."""
+def library_rows(summaries: list[ArticleSummary], query: str = "", feeds: dict[str, str] | None = None) -> list[list]:
+    """Table rows (title, source, date, chunks, added, feed, id) whose title contains `query`;
+    `feeds` maps article ids to the name of the feed they came from."""
     needle = query.strip().casefold()
+    feeds = feeds or {}
     return [[s.title, s.source, s.published.isoformat() if s.published else "", s.chunks,
-             s.added_at[:16].replace("T", " "), s.id]
+             s.added_at[:16].replace("T", " "), feeds.get(s.id, ""), s.id]
             for s in summaries if needle in s.title.casefold()]
 
 
