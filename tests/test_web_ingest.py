@@ -222,3 +222,37 @@ def test_sitemap_index_with_news_dates_and_since(web_library, news_site):
     everything = web_library.add_sitemap(site.url("/sitemap_index.xml"))
     assert sorted(r.status for r in everything) == ["added", "added", "failed", "unchanged", "unchanged"]
     assert len(web_library.articles()) == 4
+
+
+def test_gzip_sitemaps_are_read_and_xml_bombs_refused(web_library, news_site):
+    import gzip
+
+    site = news_site
+    xml = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+           f"<url><loc>{site.base}/news/orchard</loc></url></urlset>")
+    site.set("/sitemap.xml.gz", gzip.compress(xml.encode()), content_type="application/x-gzip")
+    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>&lol2;</loc></url></urlset>')
+    site.set("/bomb.xml", bomb, content_type="application/xml")
+    assert statuses(web_library.add_sitemap(site.url("/sitemap.xml.gz"))) == ["added"]
+    [refused] = web_library.add_sitemap(site.url("/bomb.xml"))
+    assert refused.status == "failed" and refused.reason.startswith("malformed sitemap XML")
+
+
+def test_an_older_data_directory_gains_the_web_tables_and_keeps_its_articles(tmp_path, news_site):
+    import sqlite3
+
+    data = tmp_path / "data"
+    old = library_at(data, **web_settings())
+    [added] = old.add([news_site.url("/news/library")])
+    old.store.registry.close()
+    with sqlite3.connect(data / "registry.sqlite3") as db:  # the schema before this feature
+        for table in ("origins", "feeds", "feed_entries"):
+            db.execute(f"DROP TABLE {table}")
+    reopened = library_at(data, **web_settings())
+    assert [a.id for a in reopened.articles()] == [added.article_id]
+    assert reopened.ingest.origin(added.article_id) is None  # nothing invented for old articles
+    news_site.set("/rss.xml", rss([("library", "1", DAY3), ("ferry", "1", DAY3)], news_site.base),
+                  content_type="application/rss+xml")
+    refresh = reopened.feeds.add(news_site.url("/rss.xml"))
+    assert sorted(statuses(refresh.results)) == ["added", "unchanged"]
