@@ -1,5 +1,6 @@
 """Browser test of adding news from the web in the UI: Add by URL, following a feed, the
-background refresh of due feeds while `rag ui` runs, and each article's feed in the Library."""
+background refresh of due feeds while `rag ui` runs, a watched folder (`rag ui --watch`), and
+each article's feed in the Library."""
 
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ def test_add_by_url_follow_feeds_and_background_refresh(tmp_path, news_site, ope
     site.set("/atom.xml", atom([("observatory", "2025-12-01T09:00:00Z")], site.base), content_type="application/atom+xml")
     # A feed due every 2 seconds, followed before the app starts.
     run("feeds", "add", site.url("/rss.xml"), "--every", "2s", data_dir=data, env=WEB_ENV)
-    server = start_server(data, tmp_path / "server.log", env=WEB_ENV)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "harbour.txt").write_text("Harbour reopens\n\nThe harbour reopened on Sunday after storm repairs.\n")
+    server = start_server(data, tmp_path / "server.log", ["--watch", str(inbox)], env=WEB_ENV)
     try:
         ui = open_page(server.url)
         ui.tab("Add articles")
@@ -54,9 +58,16 @@ def test_add_by_url_follow_feeds_and_background_refresh(tmp_path, news_site, ope
         ui.screenshot("09-feeds")
         assert site.count("/news/orchard") == 1 and site.count("/news/footbridge") == 1
 
+        # The folder given to `rag ui --watch` is followed: a new file there shows up as added.
+        watched = ui.page.locator("#watched-folder")
+        watched.get_by_text("harbour.txt").wait_for(timeout=60_000)
+        (inbox / "market.md").write_text("# Market moves indoors\n\nThe Saturday market moves into the old depot.\n")
+        watched.get_by_text("market.md").wait_for(timeout=60_000)
+        assert "added" in watched.locator("tr").filter(has_text="market.md").inner_text()
+
         ui.tab("Library")
         ui.page.fill("#library-filter textarea, #library-filter input", "apple harvest")
-        ui.page.wait_for_function("() => document.querySelector('#library-message').innerText.startsWith('1 of 5')")
+        ui.page.wait_for_function("() => document.querySelector('#library-message').innerText.startsWith('1 of 7')")
         cells = ui.page.locator("#library-table span.text").all_text_contents()
         assert STORIES["orchard"][0] in cells and "Valley Courier headlines" in cells
     finally:

@@ -256,8 +256,8 @@ class Handlers:
         return table, message, "", None, gr.update(visible=False), gr.update(visible=False), "", self.status()
 
 
-def build_app(library) -> gr.Blocks:
-    """The whole UI as a `gr.Blocks`, bound to `library`."""
+def build_app(library, watcher=None) -> gr.Blocks:
+    """The whole UI as a `gr.Blocks`, bound to `library` (and a `WatchThread` from `rag ui --watch`)."""
     h = Handlers(library)
     with gr.Blocks(title="newsground") as app:
         gr.HTML(
@@ -327,6 +327,8 @@ def build_app(library) -> gr.Blocks:
                             refresh_now = gr.Button("Refresh all now", elem_id="refresh-feeds")
                 feeds_list = gr.HTML("", elem_id="feeds-list", js_on_load=None)
                 feeds_timer = gr.Timer(FEEDS_SHOWN_EVERY_S)
+                watch_html = gr.HTML(render.watch_panel(watcher), elem_id="watched-folder", js_on_load=None,
+                                     visible=watcher is not None)
             with gr.Tab("Library", id="library") as library_tab:
                 query = gr.Textbox(placeholder="Filter by title…", show_label=False, elem_id="library-filter")
                 library_message = gr.Markdown(elem_id="library-message")
@@ -367,6 +369,8 @@ def build_app(library) -> gr.Blocks:
                           show_progress_on=[feeds_list])
         # The background scheduler refreshes feeds; the list shows their latest results.
         feeds_timer.tick(h.feeds_html, outputs=[feeds_list], show_progress="hidden")
+        if watcher is not None:
+            feeds_timer.tick(lambda: render.watch_panel(watcher), outputs=[watch_html], show_progress="hidden")
         app.load(h.feeds_html, outputs=[feeds_list], show_progress="hidden")
 
         # One queue for both refreshes, so they finish in the order they were triggered. No progress
@@ -405,9 +409,9 @@ def _settings(library):
 
 
 def launch(library, *, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
-           block: bool = True) -> gr.Blocks:
+           block: bool = True, watcher=None) -> gr.Blocks:
     """Serve the app on host:port (uploads limited to the library's RAG_MAX_FILE_MB)."""
-    app = build_app(library)
+    app = build_app(library, watcher)
     app.queue()
     scheduler = start_feed_scheduler(library)
     app.launch(

@@ -226,6 +226,22 @@ def feeds_table(feeds) -> str:
             f'<th>Last result</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
+def watch_panel(watcher) -> str:
+    """The folder `rag ui --watch` follows, and its latest changes (a `WatchThread`, or None)."""
+    if watcher is None:
+        return ""
+    head = (f'<h3>Watched folder</h3><p class="watch-folder">{esc(watcher.watch.root)}'
+            f'{" (deleted files are removed)" if watcher.watch.sync_deletes else ""}</p>')
+    if watcher.error:
+        head += f'<p class="add-error">Stopped watching: {esc(watcher.error)}</p>'
+    changes = list(watcher.recent)[::-1]
+    if not changes:
+        return head + '<p class="add-empty">No changes yet.</p>'
+    rows = "".join(f'<tr><td>{esc(Path(c.path).name)}</td><td><span class="status {esc(c.status)}">{esc(c.status)}</span></td>'
+                   f'<td>{esc(c.title or "")}</td><td>{esc(c.reason or "")}</td></tr>' for c in changes)
+    return head + f'<table class="add-results"><tbody>{rows}</tbody></table>'
+
+
 # -- library tab --------------------------------------------------------------------------------
 
 LIBRARY_COLUMNS = ["Title", "Source", "Date", "Chunks", "Added", "Feed", "ID"]

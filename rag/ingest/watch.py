@@ -98,3 +98,32 @@ class FolderWatch:
             changes = self.apply({path for _, path in batch})
             if changes:
                 yield changes
+
+
+class WatchThread:
+    """Runs `FolderWatch.follow` in a daemon thread (for `rag ui --watch DIR`), keeping the
+    latest changes and any error for display."""
+
+    def __init__(self, watch: FolderWatch, keep: int = 20):
+        from collections import deque
+
+        self.watch = watch
+        self.recent: deque[FolderChange] = deque(maxlen=keep)
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="folder-watch", daemon=True)
+
+    def start(self) -> "WatchThread":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        try:
+            for changes in self.watch.follow(self._stop):
+                self.recent.extend(c for c in changes if c.status != "unchanged")
+        except Exception as exc:  # shown in the UI; the app keeps running without the watch
+            self.error = f"{type(exc).__name__}: {exc}"
