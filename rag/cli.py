@@ -165,7 +165,13 @@ def show(ctx, article_id, as_json):
         emit_json(article.model_dump(mode="json"))
         return
     click.echo(f"{article.title}\n{article.source or '-'} | {article.published or '-'} | {article.url or '-'}")
-    click.echo(f"id {article.id} | sha256 {article.sha256}\n")
+    click.echo(f"id {article.id} | sha256 {article.sha256}")
+    origin = open_library(ctx).ingest.origin(article.id)
+    if origin is not None and origin.fetched_at:
+        by = f" | by {origin.author}" if origin.author else ""
+        feed = f" | feed {origin.feed_url}" if origin.feed_url else ""
+        click.echo(f"fetched {origin.fetched_at} from {origin.location}{by}{feed}")
+    click.echo()
     click.echo(article.text)
 
 

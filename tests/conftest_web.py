@@ -11,8 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -205,3 +207,42 @@ def web_settings(**overrides) -> dict:
     """Settings overrides for tests: private (loopback) hosts allowed explicitly, no politeness
     delay, short timeouts, a small byte cap."""
     return {"fetch_allow_private": True, "fetch_delay_s": 0.0, "fetch_timeout_s": 2.0, "max_file_mb": 5.0} | overrides
+
+
+PDF_PAGES = [
+    ["Regional water board report",
+     "The regional water board said on Thursday that reservoir levels in the northern district had recovered to "
+     "82 percent of capacity after three weeks of steady autumn rain, the highest October level since the board "
+     "began publishing figures.",
+     "Board spokesperson Nadia Voss said the hosepipe ban would be lifted on Monday."],
+    ["The board will spend 12 million euros replacing old pipes in the town of Edgeley, where about a quarter "
+     "of the water supply is lost to leaks every year.",
+     "Work on the Edgeley pipes is expected to start in February and finish before the summer."],
+]
+
+
+def write_pdf(path: Path, pages=PDF_PAGES) -> Path:
+    """A real PDF with text on each page, drawn by fpdf2 (the `test` extra)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title(pages[0][0])
+    pdf.set_creation_date(datetime(2025, 10, 9, tzinfo=timezone.utc))
+    pdf.set_font("Helvetica", size=11)
+    for paragraphs in pages:
+        pdf.add_page()
+        for paragraph in paragraphs:
+            pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def wait_until(condition, what: str, timeout: float = 60.0):
+    """Wait for a condition the code under test makes true; fail with `what` if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest_web import STORIES, news_site, rss  # noqa: F401
+from conftest_web import STORIES, news_site, rss, write_pdf  # noqa: F401
 from test_cli import run
-from test_ingest_local import write_pdf
 
 WEB_ENV = {"RAG_FETCH_ALLOW_PRIVATE": "1", "RAG_FETCH_DELAY": "0", "RAG_FETCH_TIMEOUT": "2"}
 

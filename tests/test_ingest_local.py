@@ -6,56 +6,16 @@ import os
 import subprocess
 import sys
 import threading
-import time
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from conftest_core import ROOT, library_at
-from conftest_web import news_site, web_settings  # noqa: F401
+from conftest_web import news_site, wait_until, web_settings, write_pdf  # noqa: F401
 from rag.citations import is_verbatim
 from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.watch import FolderWatch
-
-PDF_PAGES = [
-    ["Regional water board report",
-     "The regional water board said on Thursday that reservoir levels in the northern district had recovered to "
-     "82 percent of capacity after three weeks of steady autumn rain, the highest October level since the board "
-     "began publishing figures.",
-     "Board spokesperson Nadia Voss said the hosepipe ban would be lifted on Monday."],
-    ["The board will spend 12 million euros replacing old pipes in the town of Edgeley, where about a quarter "
-     "of the water supply is lost to leaks every year.",
-     "Work on the Edgeley pipes is expected to start in February and finish before the summer."],
-]
-
-
-def write_pdf(path: Path, pages=PDF_PAGES) -> Path:
-    """A real PDF with text on each page, drawn by fpdf2 (the `test` extra)."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_title(pages[0][0])
-    pdf.set_creation_date(datetime(2025, 10, 9, tzinfo=timezone.utc))
-    pdf.set_font("Helvetica", size=11)
-    for paragraphs in pages:
-        pdf.add_page()
-        for paragraph in paragraphs:
-            pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
-    pdf.output(str(path))
-    return path
-
-
-def wait_until(condition, what: str, timeout: float = 60.0):
-    """Wait for a condition the code under test makes true; fail with `what` if it never does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
-
 
 def test_pdf_text_pages_and_verbatim_citations_with_page_numbers(tmp_path, news_site):
     pdf = write_pdf(tmp_path / "water-report.pdf")

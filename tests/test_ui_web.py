@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from conftest_ui import start_server, stop_server
-from conftest_web import STORIES, atom, news_site, rss  # noqa: F401
+from conftest_web import STORIES, atom, news_site, rss, wait_until  # noqa: F401
 from test_cli import run
-from test_ingest_local import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -56,8 +56,8 @@ class IngestState:
         self.registry = registry
 
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self.registry.transaction() as db:
-            return db.execute(sql, params).fetchall()
+        # The registry's own locked read (no write transaction, so readers never wait on writers).
+        return self.registry._query(sql, params)
 
     # -- origins -------------------------------------------------------------------------------
 
