@@ -206,7 +206,7 @@ def news_site():
 def web_settings(**overrides) -> dict:
     """Settings overrides for tests: private (loopback) hosts allowed explicitly, no politeness
     delay, short timeouts, a small byte cap."""
-    return {"fetch_allow_private": True, "fetch_delay_s": 0.0, "fetch_timeout_s": 2.0, "max_file_mb": 5.0} | overrides
+    return {"fetch_allow_private": True, "fetch_delay_s": 0.0, "fetch_timeout_s": 5.0, "max_file_mb": 5.0} | overrides
 
 
 PDF_PAGES = [

@@ -7,7 +7,7 @@ import json
 from conftest_web import STORIES, news_site, rss, write_pdf  # noqa: F401
 from test_cli import run
 
-WEB_ENV = {"RAG_FETCH_ALLOW_PRIVATE": "1", "RAG_FETCH_DELAY": "0", "RAG_FETCH_TIMEOUT": "2"}
+WEB_ENV = {"RAG_FETCH_ALLOW_PRIVATE": "1", "RAG_FETCH_DELAY": "0", "RAG_FETCH_TIMEOUT": "5"}
 
 
 def test_add_urls_feeds_and_sitemaps_from_the_command_line(tmp_path, news_site):

@@ -12,7 +12,7 @@ from test_cli import run
 
 pytestmark = pytest.mark.browser
 
-WEB_ENV = {"RAG_FETCH_ALLOW_PRIVATE": "1", "RAG_FETCH_DELAY": "0", "RAG_FETCH_TIMEOUT": "2", "RAG_FEED_CHECK_S": "1"}
+WEB_ENV = {"RAG_FETCH_ALLOW_PRIVATE": "1", "RAG_FETCH_DELAY": "0", "RAG_FETCH_TIMEOUT": "5", "RAG_FEED_CHECK_S": "1"}
 DAY = "Sun, 14 Sep 2025 08:00:00 GMT"
 
 

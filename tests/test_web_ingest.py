@@ -59,7 +59,7 @@ def test_a_url_becomes_an_article_with_metadata_and_verbatim_citations(web_libra
 def test_bad_urls_each_get_one_reason_and_the_good_ones_still_go_in(web_library, news_site):
     site = news_site
     site.set("/error", "<html><body>boom</body></html>", status=500)
-    site.set("/slow", news_page("orchard", site.base), delay_s=4)  # read timeout is 2 s
+    site.set("/slow", news_page("orchard", site.base), delay_s=8)  # read timeout is 5 s
     site.set("/image.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
     site.set("/huge", b"<html><body><p>" + b"word " * 2_200_000 + b"</p></body></html>")  # 11 MB, cap 5 MB
     site.set("/huge-unsized", b"<html><body><p>" + b"word " * 2_200_000 + b"</p></body></html>", send_length=False)
@@ -80,7 +80,7 @@ def test_bad_urls_each_get_one_reason_and_the_good_ones_still_go_in(web_library,
     assert reasons == {
         "404": "HTTP 404 Not Found",
         "500": "HTTP 500 Internal Server Error",
-        "slow": "no response within 2 s (RAG_FETCH_TIMEOUT)",
+        "slow": "no response within 5 s (RAG_FETCH_TIMEOUT)",
         "png": "content type is image/png, expected text/html or application/xhtml+xml or application/pdf",
         "huge": "page is 11.0 MB, over the 5 MB limit (RAG_MAX_FILE_MB)",
         "huge-unsized": "page is over the 5 MB limit (RAG_MAX_FILE_MB)",
