@@ -1,6 +1,7 @@
 """`Library`: the public entry point. Owns a store and answers questions over it.
 
-CLI, UI and evals call only this: add / add_text / remove / articles / article / ask / ask_stream.
+CLI, UI and evals call only this: add (files, folders, URLs) / add_sitemap / feeds / add_text / remove /
+articles / article / page_of / ask / ask_stream.
 """
 
 from __future__ import annotations

@@ -115,6 +115,7 @@ class Route:
     last_modified: str | None = None
     delay_s: float = 0.0
     send_length: bool = True
+    drip_s: float = 0.0  # pause between 64-byte pieces of the body (a page that never finishes)
 
 
 class NewsSite:
@@ -173,7 +174,14 @@ def _handler(site: NewsSite):
                 if route is None or route.send_length:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                if status != 304:
+                if status == 304:
+                    return
+                if route is not None and route.drip_s:
+                    for i in range(0, len(body), 64):
+                        self.wfile.write(body[i:i + 64])
+                        self.wfile.flush()
+                        time.sleep(route.drip_s)
+                else:
                     self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeouts, size caps): that is what some tests check

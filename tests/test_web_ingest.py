@@ -60,6 +60,7 @@ def test_bad_urls_each_get_one_reason_and_the_good_ones_still_go_in(web_library,
     site = news_site
     site.set("/error", "<html><body>boom</body></html>", status=500)
     site.set("/slow", news_page("orchard", site.base), delay_s=8)  # read timeout is 5 s
+    site.set("/drip", news_page("orchard", site.base), drip_s=0.5)  # each piece in time, the whole page never
     site.set("/image.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
     site.set("/huge", b"<html><body><p>" + b"word " * 2_200_000 + b"</p></body></html>")  # 11 MB, cap 5 MB
     site.set("/huge-unsized", b"<html><body><p>" + b"word " * 2_200_000 + b"</p></body></html>", send_length=False)
@@ -69,7 +70,7 @@ def test_bad_urls_each_get_one_reason_and_the_good_ones_still_go_in(web_library,
         site.set(f"/moved/{hop}", "", status=301, headers={"Location": f"/moved/{hop + 1}" if hop < 3 else "/news/orchard"})
     site.set("/private/memo", news_page("library", site.base))
     urls = {name: site.url(path) for name, path in {
-        "good": "/news/footbridge", "404": "/missing", "500": "/error", "slow": "/slow", "png": "/image.png",
+        "good": "/news/footbridge", "404": "/missing", "500": "/error", "slow": "/slow", "drip": "/drip", "png": "/image.png",
         "huge": "/huge", "huge-unsized": "/huge-unsized", "loop": "/loop", "empty": "/empty",
         "redirected": "/moved/1", "robots": "/private/memo", "ftp": "/x"}.items()}
     urls["ftp"] = "ftp://127.0.0.1/file.html"
@@ -81,6 +82,7 @@ def test_bad_urls_each_get_one_reason_and_the_good_ones_still_go_in(web_library,
         "404": "HTTP 404 Not Found",
         "500": "HTTP 500 Internal Server Error",
         "slow": "no response within 5 s (RAG_FETCH_TIMEOUT)",
+        "drip": "page took over 5 s to download (RAG_FETCH_TIMEOUT)",
         "png": "content type is image/png, expected text/html or application/xhtml+xml or application/pdf",
         "huge": "page is 11.0 MB, over the 5 MB limit (RAG_MAX_FILE_MB)",
         "huge-unsized": "page is over the 5 MB limit (RAG_MAX_FILE_MB)",
