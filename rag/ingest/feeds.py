@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable
 from datetime import date
 
@@ -71,6 +72,9 @@ class Feeds:
     def __init__(self, library):
         self.library = library
         self.state = library.ingest
+        # One refresh at a time (the UI's scheduler and its "Refresh all now" may overlap), so an
+        # entry is never fetched and indexed twice at once.
+        self._refreshing = threading.RLock()
 
     def add(self, url: str, every: str | int | None = None) -> FeedRefresh:
         """Follow a feed and refresh it at once (a feed that cannot be read is not added)."""
@@ -110,6 +114,10 @@ class Feeds:
         return [self.refresh_one(url, progress) for url in targets]
 
     def refresh_one(self, url: str, progress: Callable[[int, int], None] | None = None) -> FeedRefresh:
+        with self._refreshing:
+            return self._refresh(url, progress)
+
+    def _refresh(self, url: str, progress: Callable[[int, int], None] | None) -> FeedRefresh:
         feed = self.state.feed(url)
         if feed is None:
             raise InputError(f"not following {url} (see `rag feeds list`)")
