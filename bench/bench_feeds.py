@@ -111,7 +111,7 @@ def main() -> None:
         not_modified, nm_requests = refresh_times("not modified")
         publish(count, etag=False)  # a server without validators: 200 with the same entries
         library.feeds.refresh([feed_url])
-        same_200, same_requests = refresh_times("0 added, 0 updated, 0 unchanged")
+        same_200, same_requests = refresh_times("no new or changed entries")
 
         new_times, new_requests = [], 0
         for _ in range(args.rounds):

@@ -41,6 +41,8 @@ class FeedRefresh(BaseModel):
     def summary(self) -> str:
         if self.status != "ok":
             return self.status + (f": {self.reason}" if self.reason else "")
+        if not self.results:
+            return "no new or changed entries"
         counts = {s: sum(r.status == s for r in self.results) for s in ("added", "updated", "unchanged", "failed")}
         return ", ".join(f"{n} {s}" for s, n in counts.items())
 
@@ -80,12 +82,13 @@ class Feeds:
         """Follow a feed and refresh it at once (a feed that cannot be read is not added)."""
         url = canonical_url(url)
         every_s = parse_interval(every)
-        known = self.state.feed(url) is not None
-        self.state.add_feed(url, every_s, now_iso())
-        refresh = self.refresh_one(url)
-        if refresh.status == "failed" and not known:
-            self.state.remove_feed(url)
-            raise InputError(f"{url}: {refresh.reason}")
+        with self._refreshing:  # the scheduler must not see the new feed before its first refresh
+            known = self.state.feed(url) is not None
+            self.state.add_feed(url, every_s, now_iso())
+            refresh = self._refresh(url, None)
+            if refresh.status == "failed" and not known:
+                self.state.remove_feed(url)
+                raise InputError(f"{url}: {refresh.reason}")
         return refresh
 
     def list(self) -> list[FeedInfo]:
@@ -106,12 +109,17 @@ class Feeds:
     def refresh(self, urls: list[str] | None = None, *, all_feeds: bool = False,
                 progress: Callable[[int, int], None] | None = None) -> list[FeedRefresh]:
         """Refresh the named feeds, else every feed (`all_feeds`), else the feeds that are due."""
-        if urls:
-            targets = [self.get(u).url for u in urls]
-        else:
-            now = utc_now()
-            targets = [f.url for f in self.list() if all_feeds or f.due(now)]
-        return [self.refresh_one(url, progress) for url in targets]
+        if urls or all_feeds:
+            targets = [self.get(u).url for u in urls] if urls else [f.url for f in self.list()]
+            return [self.refresh_one(url, progress) for url in targets]
+        refreshes = []
+        for feed in self.list():
+            with self._refreshing:
+                # Checked again under the lock: a refresh that just finished may have made it not due.
+                current = self.state.feed(feed.url)
+                if current is not None and current.due(utc_now()):
+                    refreshes.append(self._refresh(feed.url, progress))
+        return refreshes
 
     def refresh_one(self, url: str, progress: Callable[[int, int], None] | None = None) -> FeedRefresh:
         with self._refreshing:
