@@ -4,6 +4,8 @@ each article's feed in the Library."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from conftest_ui import start_server, stop_server
@@ -56,6 +58,12 @@ def test_add_by_url_follow_feeds_and_background_refresh(tmp_path, news_site, ope
             timeout=60_000)
         ui.screenshot("09-feeds")
         assert site.count("/news/orchard") == 1 and site.count("/news/footbridge") == 1
+
+        # Following a feed refreshed it once; the scheduler does not refresh it again before it is due.
+        with sqlite3.connect(data / "registry.sqlite3") as db:
+            [(last_result,)] = db.execute("SELECT last_result FROM feeds WHERE url=?", (site.url("/atom.xml"),)).fetchall()
+        assert last_result == "1 added, 0 updated, 0 unchanged, 0 failed"
+        assert site.count("/atom.xml") == 1
 
         # The folder given to `rag ui --watch` is followed: a new file there shows up as added.
         watched = ui.page.locator("#watched-folder")
