@@ -14,11 +14,11 @@ from pathlib import Path
 from rag.answer import Draft, ExtractiveAnswerer, abstention
 from rag.articles import Loaded, iter_input_files, load_file, make_article
 from rag.citations import verify_all
-from rag.conversation import needs_context, rewrite_followup
+from rag.conversation import condense, needs_context, rewrite_followup
 from rag.embeddings import make_embedder
 from rag.errors import ArticleNotFound, InputError, LLMError
 from rag.evidence import select_evidence
-from rag.grounding import GroundingJudge
+from rag.judge import make_judge
 from rag.models import AddResult, Answer, Article, ArticleSummary, Turn
 from rag.retrieval import HybridRetriever, RetrievalMode
 from rag.settings import Settings
@@ -33,7 +33,7 @@ class Library:
         self.embedder = make_embedder(self.settings)
         self.store = Store(self.settings, self.embedder)
         self.retriever = HybridRetriever(self.store, self.embedder, self.settings.rrf_k)
-        self.judge = GroundingJudge(self.embedder)
+        self.judge = make_judge(self.settings, self.embedder)  # offline: answers are verified fast
         self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold)
         self._llm_answerer = None
         self._llm_lock = threading.Lock()
@@ -130,9 +130,10 @@ class Library:
         with self._llm_lock:
             if self._llm_answerer is None:
                 from rag.answer.llm import LLMAnswerer
-                from rag.llm import ChatLLM
+                from rag.llm.client import ChatLLM
 
-                self._llm_answerer = LLMAnswerer(ChatLLM(self.settings), self.judge, self.settings.llm_context_window)
+                self._llm_answerer = LLMAnswerer(ChatLLM(self.settings), self.judge, self.settings.llm_context_window,
+                                                 fallback=self.extractive)
             return self._llm_answerer
 
     def standalone_question(self, question: str, history: list[Turn], mode: str) -> tuple[str, str | None]:
@@ -141,7 +142,7 @@ class Library:
             return question, None
         if mode == "llm":
             try:
-                condensed = self._llm().llm.condense(question, history)
+                condensed = condense(self._llm().llm, question, history)
             except LLMError as exc:
                 return rewrite_followup(question, history), f"LLM unavailable ({exc}); used the offline answerer."
             if condensed:
@@ -217,6 +218,8 @@ class Library:
                 elif not streamed:
                     yield event
         draft = draft or abstention()
+        if draft.notice:  # the LLM answer was replaced by the extractive one
+            notice, mode = draft.notice, "extractive"
         verify_all(draft.citations, articles)
         t3 = time.perf_counter()
         yield Answer(
@@ -230,6 +233,7 @@ class Library:
             unsupported=draft.unsupported,
             retrieved=retrieved,
             notice=notice,
+            model=self.settings.llm_model if mode == "llm" else None,
             timings_ms={"condense": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
                         "answer": (t3 - t2) * 1000, "total": (t3 - t0) * 1000},
         )

@@ -97,7 +97,8 @@ def _small_print(answer: Answer) -> str:
     sources = len(answer.citations)
     ms = answer.timings_ms.get("total", 0.0)
     took = f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
-    mode = "LLM answer" if answer.mode == "llm" else "Extractive answer"
+    mode = f"LLM answer ({esc(answer.model)})" if answer.mode == "llm" and answer.model else \
+        "LLM answer" if answer.mode == "llm" else "Extractive answer"
     detail = f"{sources} source{'s' if sources != 1 else ''}" if not answer.abstained else "no sources"
     lines.append(f'<div class="timing">{mode} · {detail} · {took}</div>')
     return f'<div class="small-print">{"".join(lines)}</div>'
