@@ -53,9 +53,10 @@ def user_message(question: str) -> str:
     return f'<div class="question">{multiline(question)}</div>'
 
 
-def pending_message(standalone: str | None) -> str:
+def pending_message(standalone: str | None, doing: str | None = None) -> str:
     searching = f' for <q>{esc(standalone)}</q>' if standalone else ""
-    return f'<div class="answer pending"><span class="spinner"></span>Searching the library{searching}…</div>'
+    text = esc(doing) if doing else f"Searching the library{searching}"
+    return f'<div class="answer pending"><span class="spinner"></span>{text}…</div>'
 
 
 def streaming_message(text: str) -> str:

@@ -167,3 +167,15 @@ def model_path(key_or_path: str, cache_dir: Path) -> tuple[Path, str]:
 
 def model_cache_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "models"
+
+
+def installed(key: str) -> bool:
+    """Whether a registered model's packages (or its joined file) are present, without reading them."""
+    import importlib.util
+
+    model = MODELS[key]
+    if importlib.util.find_spec("xllamacpp") is None:
+        return False
+    if isinstance(model, SingleFileModel):
+        return importlib.util.find_spec(model.package) is not None
+    return all(importlib.util.find_spec(model.package.format(n=n)) is not None for n in range(1, model.parts + 1))

@@ -176,6 +176,60 @@ class LocalLLMServer:
         self.stop()
 
 
+class BackgroundServer:
+    """The bundled model's server for an app (the UI): started on first use in a background
+    thread, reporting what it is doing, stopped when the app exits. Thread-safe."""
+
+    def __init__(self, model: str, cache_dir: Path, **options):
+        self.model, self.cache_dir, self.options = model, cache_dir, options
+        self.server: LocalLLMServer | None = None
+        self.error: str | None = None
+        self.stage = "not started"
+        self.started_at: float | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def ensure_started(self) -> None:
+        """Begin preparing and starting the server unless that is under way or done."""
+        import atexit
+
+        with self._lock:
+            if self._thread is not None and (self._thread.is_alive() or self.ready):
+                return
+            self.error, self.started_at = None, time.monotonic()
+            self._thread = threading.Thread(target=self._run, name="local-llm", daemon=True)
+            self._thread.start()
+            atexit.register(self.stop)
+
+    def _run(self) -> None:
+        try:
+            self.stage = "preparing the model file (first use joins and checks it)"
+            server = LocalLLMServer.for_model(self.model, self.cache_dir, **self.options)
+            self.stage = "loading the model"
+            server.launch()
+            self.server = server
+            server.wait_ready(timeout_s=600)
+            self.stage = "ready"
+        except LLMError as exc:
+            self.error, self.stage = str(exc), "failed"
+            self.stop()
+
+    @property
+    def ready(self) -> bool:
+        return self.stage == "ready" and self.server is not None and self.server.process is not None \
+            and self.server.process.poll() is None
+
+    def progress(self) -> str:
+        """What the server is doing, for people (with the seconds since it started)."""
+        took = f" ({time.monotonic() - self.started_at:.0f} s)" if self.started_at else ""
+        return f"{self.stage}{took}"
+
+    def stop(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            server.stop()
+
+
 @click.command(name="llm-server")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True,
               help=f"{' | '.join(MODELS)} (installed model packages) or the path of a GGUF file.")
