@@ -30,13 +30,14 @@ def _bar(total: int, desc: str, unit: str):
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 50), default=None, help="Chunks to retrieve (default RAG_TOP_K).")
 @click.option("--judge", "judge_kind", type=click.Choice(["offline", "llm"]), default=None,
               help="Support judge for the citation metrics and summedits (default: llm with --mode llm, else offline).")
+@click.option("--heldout", is_flag=True, help="summedits: only the documents the judges were not tuned on (odd index).")
 @click.option("--with-choices", is_flag=True, help="RealTimeQA: append the multiple-choice options to the question.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Report folder (default evals/runs/<timestamp>).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Index into this data dir instead of the isolated .eval-cache/<corpus hash>/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
-def command(ctx, dataset, fmt, corpus, limit, seed, mode, k, judge_kind, with_choices, out, data_dir, as_json):
+def command(ctx, dataset, fmt, corpus, limit, seed, mode, k, judge_kind, heldout, with_choices, out, data_dir, as_json):
     """Measure answers, citations and abstention on a dataset, or the grounding judge (summedits)."""
     settings = settings_from(ctx)
     if mode == "llm" and settings.llm != "openai":
@@ -48,7 +49,7 @@ def command(ctx, dataset, fmt, corpus, limit, seed, mode, k, judge_kind, with_ch
     if use_llm and settings.llm != "openai":
         raise InputError("--judge llm needs an LLM: set RAG_LLM=openai with OPENAI_API_KEY or OPENAI_BASE_URL")
     if fmt == "summedits":
-        summary, results = _judge_run(settings, dataset, limit, seed, use_llm)
+        summary, results = _judge_run(settings, dataset, limit, seed, use_llm, heldout)
         kind = "judge"
     else:
         summary, results = _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, data_dir, use_llm)
@@ -95,16 +96,19 @@ def _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, 
     return summary, results
 
 
-def _judge_run(settings, dataset, limit, seed, use_llm):
+def _judge_run(settings, dataset, limit, seed, use_llm, heldout=False):
     from rag.embeddings import make_embedder
     from rag.judge import TUNED_ON
 
-    pairs = datasets.sample(datasets.load_summedits(dataset), limit, seed)
+    from evals.fit_judge import is_tuning_group
+
+    pairs = [p for p in datasets.load_summedits(dataset) if not (heldout and is_tuning_group(p.group))]
+    pairs = datasets.sample(pairs, limit, seed)
     judge = _judge(settings, make_embedder(settings), use_llm)
     with _bar(len(pairs), "judging", "pair") as bar:
         results = runner.judge_pairs(pairs, judge, progress=bar.update)
     summary = runner.summarize_judge(results, {
-        "format": "summedits", "dataset": str(dataset), "limit": limit, "seed": seed,
+        "format": "summedits", "dataset": str(dataset), "limit": limit, "seed": seed, "heldout_only": heldout,
         "judge": type(judge).__name__, "embed_model": settings.embed_model,
         "llm_model": settings.llm_model if use_llm else None, "offline_judge_tuned_on": TUNED_ON,
     })

@@ -40,7 +40,9 @@ _FUNCTION_WORDS = {"has", "have", "had", "been", "being", "would", "could", "can
 # the tuning half (`python -m evals.fit_judge`), with the signs constrained (gaps never add
 # support, coverage and similarity never remove it); unconstrained, the fit rewards novel words
 # (SummEdits' consistent summaries paraphrase, its inconsistent ones reuse the document's
-# words), which would make invented text look supported.
+# words), which would make invented text look supported. Fit: leave-one-document-out balanced
+# accuracy 0.637 on the tuning half (the three-feature model before it: 0.637 too), 83 distinct
+# scores over its 427 pairs (most common score 10.5% of them; before: 12 distinct, 77%).
 FEATURES = ("names", "numbers", "negation", "novel_share", "coverage", "similarity")
 SIGNS = (-1, -1, -1, -1, 1, 1)
 WEIGHTS = (-1.04, -0.776, -0.633, 0.0, 0.0, 0.287)
