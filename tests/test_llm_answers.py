@@ -85,12 +85,14 @@ def test_every_llm_answer_is_verified(streamed_answers, llm_library, corpus_text
             assert answer.notice and "extractive answer is shown instead" in answer.notice
             continue
         assert answer.notice is None and answer.model == llm_library.settings.llm_model
-        quotes = {c.n: c.quote for c in answer.citations}
+        cited = {c.n: c for c in answer.citations}
         for claim in answer.claims:
             assert claim.supported == bool(claim.citations)
             if claim.supported:
-                # Independently re-judged: the cited words really support the sentence shown.
-                assert judge.support(claim_core(claim.text), " ".join(quotes[n] for n in claim.citations)).supported
+                # Independently re-judged: the cited words (after their article's title) support the sentence.
+                titles = list(dict.fromkeys(cited[n].title.rstrip(". ") + "." for n in claim.citations))
+                text = " ".join(titles + [cited[n].quote for n in claim.citations])
+                assert judge.support(claim_core(claim.text), text).supported
                 assert f"{claim.text} [{claim.citations[0]}]" in answer.answer
 
 

@@ -118,3 +118,27 @@ def test_prompt_numbers_sentences_within_the_default_budget(evidence):
 def test_an_answer_without_a_supported_sentence_counts_none(evidence):
     _, draft = stream(evidence, "Vladimir Putin is the Kremlin spokesperson. The moon is made of cheese.")
     assert len(draft.claims) == 2 and not any(c.supported for c in draft.claims)
+
+
+def test_a_sentence_needing_its_neighbour_is_supported_by_the_pair(corpus_library):
+    """Qwen's real reply to this question restates "They" of the evidence sentence as the names
+    the sentence before it gives: judged against both, it is supported, not flagged."""
+    library = corpus_library
+    question = "Who will the U.S. and Ukraine keep in close contact with as the process advances?"
+    retrieved = library.retriever.retrieve(question, 5)
+    articles = library.store.registry.articles(sorted({r.article_id for r in retrieved}))
+    found = select_evidence(question, retrieved, library.store, library.embedder.get_query_embedding(question), articles)
+    packed = label_order(pack_evidence(found, budget_tokens=evidence_budget(4096, 120)))
+    answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
+    reply = ("Ukraine and the United States will remain in close contact with their European partners as the "
+             "process advances.")
+    list(answer.feed(reply))
+    list(answer.finish())
+    draft = answer.resolver.draft(answer.text)
+    assert draft.claims[0].supported, draft.answer
+    assert any("European partners" in c.quote for c in draft.citations)
+
+
+def test_a_short_answer_with_a_number_is_a_claim(evidence):
+    _, draft = stream(evidence, "Resolution 2774.")
+    assert [c.text for c in draft.claims] == ["Resolution 2774."] and not draft.claims[0].supported

@@ -29,8 +29,10 @@ _ATTRIBUTION = re.compile(
 
 
 def is_statement(text: str) -> bool:
-    """Whether a sentence says anything checkable (not "1." or a lone heading word)."""
-    return len(re.findall(r"[^\W\d_]{2,}", text)) >= 2
+    """Whether a sentence says anything checkable (not "1." or a lone heading word; "Resolution
+    2774." is a short answer and counts)."""
+    words = len(re.findall(r"[^\W\d_]{2,}", text))
+    return words >= 2 or (words == 1 and bool(re.search(r"\d", text)))
 
 
 def claim_core(claim: str) -> str:
@@ -60,6 +62,24 @@ class ClaimResolver:
         self.citations.append(make_citation(n, self.articles[e.article_id], e.start, e.end, support))
         return n
 
+    def _support_text(self, group: list[Evidence]) -> str:
+        """The cited sentences as the judge sees them: after their article's title, which names
+        what a sentence leaves implicit ("the 2026 contest" in an article about Eurovision)."""
+        parts, seen = [], set()
+        for e in group:
+            if e.article_id not in seen:
+                seen.add(e.article_id)
+                parts.append(self.articles[e.article_id].title.rstrip(". ") + ".")
+            parts.append(self._text(e))
+        return " ".join(parts)
+
+    def _candidates(self) -> list[list[Evidence]]:
+        """Re-attribution candidates: each evidence sentence, then each pair of neighbouring ones
+        from the same article (a sentence whose subject, "They", the one before it names)."""
+        singles = [[e] for e in self.evidence]
+        pairs = [[a, b] for a, b in zip(self.evidence, self.evidence[1:]) if a.article_id == b.article_id]
+        return singles + pairs
+
     def add(self, claim: str, labels: list[int]) -> str:
         """Resolve one answer sentence; returns the markers to show after it."""
         if is_abstention(claim) or not is_statement(claim):
@@ -68,16 +88,17 @@ class ClaimResolver:
         core = claim_core(claim)
         chosen, score = [], 0.0
         if cited:
-            verdict = self.judge.support(core, " ".join(self._text(e) for e in cited))
+            verdict = self.judge.support(core, self._support_text(cited))
             if verdict.supported:
                 chosen, score = cited, verdict.score
         if not chosen:
-            # Re-attribute: the single evidence sentence that best supports the claim, if any does.
-            verdicts = self.judge.support_many([(core, self._text(e)) for e in self.evidence])
-            best = max(range(len(verdicts)), key=lambda i: verdicts[i].score)
+            # Re-attribute: the evidence sentence (or neighbouring pair) that best supports the claim.
+            candidates = self._candidates()
+            verdicts = self.judge.support_many([(core, self._support_text(group)) for group in candidates])
+            best = max(range(len(verdicts)), key=lambda i: verdicts[i].score)  # first of equals: a single
             score = verdicts[best].score
             if verdicts[best].supported:
-                chosen = [self.evidence[best]]
+                chosen = candidates[best]
         numbers = [self._cite(e, score) for e in chosen]
         self.claims.append(Claim(text=claim, citations=numbers, support=round(score, 3), supported=bool(numbers)))
         return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
