@@ -37,10 +37,10 @@ eval: setup
 bench: setup
 	$(PY) bench/bench_core.py --dataset $(SQUAD)
 
-# A local OpenAI-compatible server (llama.cpp + SmolLM2-135M) for LLM mode without an API key;
-# it prints the environment to use in another shell. Ctrl-C stops it.
+# A local OpenAI-compatible server (llama.cpp via xllamacpp + Qwen2.5 1.5B) for LLM mode without
+# an API key; it prints the environment to use in another shell. Ctrl-C stops it.
 local-llm: setup
-	$(RAG) llm-server --port 8080
+	$(RAG) llm-server --model qwen1.5b --port 8080
 
 clean:
 	rm -rf .rag .pytest_cache tests/artifacts .eval-cache evals/runs

@@ -28,13 +28,16 @@ def _bar(total: int, desc: str, unit: str):
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
 @click.option("--mode", type=click.Choice(["extractive", "llm"]), default=None, help="Answerer (default: llm if configured).")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 50), default=None, help="Chunks to retrieve (default RAG_TOP_K).")
+@click.option("--judge", "judge_kind", type=click.Choice(["offline", "llm"]), default=None,
+              help="Support judge for the citation metrics and summedits (default: llm with --mode llm, else offline).")
+@click.option("--heldout", is_flag=True, help="summedits: only the documents the judges were not tuned on (odd index).")
 @click.option("--with-choices", is_flag=True, help="RealTimeQA: append the multiple-choice options to the question.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Report folder (default evals/runs/<timestamp>).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Index into this data dir instead of the isolated .eval-cache/<corpus hash>/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
-def command(ctx, dataset, fmt, corpus, limit, seed, mode, k, with_choices, out, data_dir, as_json):
+def command(ctx, dataset, fmt, corpus, limit, seed, mode, k, judge_kind, heldout, with_choices, out, data_dir, as_json):
     """Measure answers, citations and abstention on a dataset, or the grounding judge (summedits)."""
     settings = settings_from(ctx)
     if mode == "llm" and settings.llm != "openai":
@@ -42,9 +45,11 @@ def command(ctx, dataset, fmt, corpus, limit, seed, mode, k, with_choices, out, 
     if data_dir is None and ctx.find_root().get_parameter_source("data_dir") == click.core.ParameterSource.COMMANDLINE:
         data_dir = settings.data_dir  # `rag --data-dir DIR eval ...`: the user asked for that dir
     out = out or Path("evals/runs") / time.strftime("%Y%m%d-%H%M%S")
-    use_llm = mode == "llm" or (mode is None and settings.llm == "openai")
+    use_llm = judge_kind == "llm" if judge_kind else (mode == "llm" or (mode is None and settings.llm == "openai"))
+    if use_llm and settings.llm != "openai":
+        raise InputError("--judge llm needs an LLM: set RAG_LLM=openai with OPENAI_API_KEY or OPENAI_BASE_URL")
     if fmt == "summedits":
-        summary, results = _judge_run(settings, dataset, limit, seed, use_llm)
+        summary, results = _judge_run(settings, dataset, limit, seed, use_llm, heldout)
         kind = "judge"
     else:
         summary, results = _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, data_dir, use_llm)
@@ -59,8 +64,6 @@ def command(ctx, dataset, fmt, corpus, limit, seed, mode, k, with_choices, out, 
 
 
 def _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, data_dir, use_llm):
-    from rag.grounding import make_judge
-
     evalset = datasets.load(fmt, dataset, corpus)
     questions = datasets.sample(evalset.questions, limit, seed)
     articles = datasets.corpus_for(evalset, questions)
@@ -76,7 +79,7 @@ def _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, 
         bar.close()
     k = k or settings.top_k
     config = runner.RunConfig(mode=mode or ("llm" if library.llm_configured else "extractive"), k=k, with_choices=with_choices)
-    judge = make_judge(library) if use_llm else library.judge
+    judge = _judge(settings, library.embedder, use_llm) if use_llm else library.judge
     results = []
     with _bar(len(questions), "asking", "question") as qbar:
         for question in questions:
@@ -93,21 +96,30 @@ def _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, 
     return summary, results
 
 
-def _judge_run(settings, dataset, limit, seed, use_llm):
+def _judge_run(settings, dataset, limit, seed, use_llm, heldout=False):
     from rag.embeddings import make_embedder
-    from rag.grounding import TUNED_ON, GroundingJudge, LLMGroundingJudge
+    from rag.judge import TUNED_ON
 
-    pairs = datasets.sample(datasets.load_summedits(dataset), limit, seed)
-    judge = GroundingJudge(make_embedder(settings))
-    if use_llm:
-        from rag.llm import ChatLLM
+    from evals.fit_judge import is_tuning_group
 
-        judge = LLMGroundingJudge(ChatLLM(settings), judge, settings.llm_context_window)
+    pairs = [p for p in datasets.load_summedits(dataset) if not (heldout and is_tuning_group(p.group))]
+    pairs = datasets.sample(pairs, limit, seed)
+    judge = _judge(settings, make_embedder(settings), use_llm)
     with _bar(len(pairs), "judging", "pair") as bar:
         results = runner.judge_pairs(pairs, judge, progress=bar.update)
     summary = runner.summarize_judge(results, {
-        "format": "summedits", "dataset": str(dataset), "limit": limit, "seed": seed,
+        "format": "summedits", "dataset": str(dataset), "limit": limit, "seed": seed, "heldout_only": heldout,
         "judge": type(judge).__name__, "embed_model": settings.embed_model,
         "llm_model": settings.llm_model if use_llm else None, "offline_judge_tuned_on": TUNED_ON,
     })
     return summary, results
+
+
+def _judge(settings, embedder, use_llm: bool):
+    from rag.judge import make_judge
+
+    if not use_llm:
+        return make_judge(settings, embedder)
+    from rag.llm.client import ChatLLM
+
+    return make_judge(settings, embedder, ChatLLM(settings, max_tokens=1))

@@ -212,6 +212,13 @@ def summarize_judge(results: list[dict], config: dict) -> dict:
     if heldout:
         summary["judge.balanced_accuracy_heldout"] = bacc(heldout)
         summary["judge.n_heldout"] = len(heldout)
+    # How the scores spread: a judge that gives most pairs one score cannot rank them.
+    scores = np.array([r["score"] for r in results], dtype=float)
+    if len(scores):
+        _, counts = np.unique(scores, return_counts=True)
+        summary["judge.score_quantiles_10_25_50_75_90"] = [round(float(q), 3) for q in np.quantile(scores, [.1, .25, .5, .75, .9])]
+        summary["judge.distinct_scores"] = int(len(counts))
+        summary["judge.most_common_score_share"] = round(float(counts.max() / len(scores)), 4)
     rng = np.random.default_rng(0)
     boots = [bacc([results[i] for i in rng.integers(0, len(results), len(results))]) for _ in range(300)]
     ci["judge.balanced_accuracy"] = [round(float(np.quantile(boots, 0.025)), 4), round(float(np.quantile(boots, 0.975)), 4)]

@@ -18,7 +18,7 @@ from rag.settings import Settings
 LAZY_COMMANDS = {
     "ui": ("ui.cli", "command"),
     "eval": ("evals.cli", "command"),
-    "llm-server": ("rag.llm_server", "command"),
+    "llm-server": ("rag.llm.server", "command"),
     "feeds": ("rag.cli_web", "feeds"),
     "watch": ("rag.cli_web", "watch"),
 }

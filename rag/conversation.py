@@ -1,4 +1,4 @@
-"""Turning a follow-up question into a standalone query without an LLM.
+"""Turning a follow-up question into a standalone query: offline, or with the chat model.
 
 A personal pronoun ("he", "her") is replaced by the last full name of the previous turn, which
 is what a reader would resolve it to; other references ("it", "the plan", "what else") get the
@@ -66,3 +66,33 @@ def rewrite_followup(question: str, history: list[Turn]) -> str:
     if not context:
         context = [last.question.rstrip("?")]
     return f"{question.rstrip()} ({'; '.join(context[:4])})"
+
+
+CONDENSE_SYSTEM = (
+    "Rewrite the user's last question as one standalone question that can be understood "
+    "without the conversation. Replace pronouns with the names they refer to. Reply with the "
+    "question only."
+)
+
+
+def condense_prompt(question: str, history: list[Turn]) -> str:
+    turns = "\n".join(f"User: {t.question}\nAssistant: {t.answer[:400]}" for t in history[-3:])
+    return f"Conversation:\n{turns}\n\nLast question: {question}\n\nStandalone question:"
+
+
+def condense(llm, question: str, history: list[Turn]) -> str | None:
+    """The follow-up rewritten by the chat model (`rag.llm.client.ChatLLM`) as a standalone
+    question, or None when the reply is unusable. Raises LLMError when the model fails."""
+    return usable_rewrite(llm.complete(CONDENSE_SYSTEM, condense_prompt(question, history)), history)
+
+
+def usable_rewrite(reply: str, history: list[Turn]) -> str | None:
+    """The model's rewritten question, or None when it is not one: small models often echo an
+    earlier answer (with its [n] markers) instead of writing a question."""
+    lines = [line.strip().strip('"“”').strip() for line in reply.strip().splitlines() if line.strip()]
+    line = re.sub(r"^(standalone question|question)\s*:\s*", "", lines[0], flags=re.I) if lines else ""
+    if not 3 <= len(line) <= 300 or not line.endswith("?") or re.search(r"\[\s*S?\d+\s*\]", line):
+        return None
+    if any(line.rstrip("?").strip() in turn.answer for turn in history):
+        return None
+    return line

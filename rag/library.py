@@ -18,11 +18,11 @@ from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.state import IngestState
 from rag.ingest.web import Fetcher, fetch_article, is_url
 from rag.citations import verify_all
-from rag.conversation import needs_context, rewrite_followup
+from rag.conversation import condense, needs_context, rewrite_followup
 from rag.embeddings import make_embedder
 from rag.errors import ArticleNotFound, InputError, LLMError
 from rag.evidence import select_evidence
-from rag.grounding import GroundingJudge
+from rag.judge import make_judge
 from rag.models import AddResult, Answer, Article, ArticleSummary, Turn
 from rag.retrieval import HybridRetriever, RetrievalMode
 from rag.settings import Settings
@@ -37,9 +37,9 @@ class Library:
         self.embedder = make_embedder(self.settings)
         self.store = Store(self.settings, self.embedder)
         self.retriever = HybridRetriever(self.store, self.embedder, self.settings.rrf_k)
-        self.judge = GroundingJudge(self.embedder)
+        self.judge = make_judge(self.settings, self.embedder)  # offline: answers are verified fast
         self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold)
-        self._llm_answerer = None
+        self._llm_answerers: dict[tuple, object] = {}  # per LLM endpoint (the configured one, the UI's local one)
         self._llm_lock = threading.Lock()
         self.ingest = IngestState(self.store.registry)
         self._fetcher: Fetcher | None = None
@@ -180,22 +180,27 @@ class Library:
     def llm_configured(self) -> bool:
         return self.settings.llm == "openai"
 
-    def _llm(self):
+    def _llm(self, llm: Settings | None = None):
+        """The LLM answerer for `llm`'s endpoint (default: this library's settings), made once."""
+        llm = llm or self.settings
+        key = (llm.openai_base_url, llm.openai_api_key, llm.llm_model, llm.llm_context_window, llm.llm_timeout_s)
         with self._llm_lock:
-            if self._llm_answerer is None:
+            if key not in self._llm_answerers:
                 from rag.answer.llm import LLMAnswerer
-                from rag.llm import ChatLLM
+                from rag.llm.client import ChatLLM
 
-                self._llm_answerer = LLMAnswerer(ChatLLM(self.settings), self.judge, self.settings.llm_context_window)
-            return self._llm_answerer
+                self._llm_answerers[key] = LLMAnswerer(ChatLLM(llm), self.judge, llm.llm_context_window,
+                                                       fallback=self.extractive)
+            return self._llm_answerers[key]
 
-    def standalone_question(self, question: str, history: list[Turn], mode: str) -> tuple[str, str | None]:
+    def standalone_question(self, question: str, history: list[Turn], mode: str,
+                            llm: Settings | None = None) -> tuple[str, str | None]:
         """The query to search for; LLM condensing when in LLM mode, else the heuristic rewrite."""
         if not history or not needs_context(question):
             return question, None
         if mode == "llm":
             try:
-                condensed = self._llm().llm.condense(question, history)
+                condensed = condense(self._llm(llm).llm, question, history)
             except LLMError as exc:
                 return rewrite_followup(question, history), f"LLM unavailable ({exc}); used the offline answerer."
             if condensed:
@@ -222,6 +227,7 @@ class Library:
         mode: str | None = None,
         retrieval: RetrievalMode = "hybrid",
         on_retrieved: Callable[[str], None] | None = None,
+        llm: Settings | None = None,
     ) -> Iterator[str | Answer]:
         """Yield answer text as it is produced, then the final `Answer` (citations verified).
 
@@ -232,6 +238,7 @@ class Library:
             since, until: only articles published in this date range.
             mode: "extractive" or "llm" (default: llm when configured).
             retrieval: "hybrid", "dense" or "bm25".
+            llm: settings of another LLM endpoint for mode "llm" (the UI's local model).
         """
         question = question.strip()
         if not question:
@@ -239,10 +246,10 @@ class Library:
         if since and until and since > until:
             raise InputError(f"--since {since} is after --until {until}")
         mode = mode or ("llm" if self.llm_configured else "extractive")
-        if mode == "llm" and not self.llm_configured:
+        if mode == "llm" and not self.llm_configured and llm is None:
             raise InputError("LLM mode needs an LLM: set RAG_LLM=openai with OPENAI_API_KEY or OPENAI_BASE_URL")
         t0 = time.perf_counter()
-        standalone, notice = self.standalone_question(question, history or [], mode)
+        standalone, notice = self.standalone_question(question, history or [], mode, llm)
         if notice:
             mode = "extractive"
         if on_retrieved:
@@ -254,7 +261,7 @@ class Library:
         evidence = select_evidence(standalone, retrieved, self.store, question_vector, articles)
         t2 = time.perf_counter()
         draft, streamed = None, []
-        answerer = self._llm() if mode == "llm" else self.extractive
+        answerer = self._llm(llm) if mode == "llm" else self.extractive
         try:
             for event in answerer.stream(standalone, evidence, articles):
                 if isinstance(event, Draft):
@@ -271,6 +278,8 @@ class Library:
                 elif not streamed:
                     yield event
         draft = draft or abstention()
+        if draft.notice:  # the LLM answer was replaced by the extractive one
+            notice, mode = draft.notice, "extractive"
         verify_all(draft.citations, articles)
         t3 = time.perf_counter()
         yield Answer(
@@ -284,6 +293,7 @@ class Library:
             unsupported=draft.unsupported,
             retrieved=retrieved,
             notice=notice,
+            model=(llm or self.settings).llm_model if mode == "llm" else None,
             timings_ms={"condense": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
                         "answer": (t3 - t2) * 1000, "total": (t3 - t0) * 1000},
         )

@@ -111,6 +111,7 @@ class Answer(BaseModel):
     retrieved: list[RetrievedChunk] = Field(default_factory=list)
     notice: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    model: str | None = None  # the LLM that wrote the answer (RAG_LLM_MODEL); None for extractive answers
 
     def to_json_dict(self) -> dict:
         """The `rag ask --json` shape from DESIGN.md (plus `unsupported`/`notice` when set)."""
@@ -131,6 +132,8 @@ class Answer(BaseModel):
             data["unsupported"] = self.unsupported
         if self.notice:
             data["notice"] = self.notice
+        if self.model:
+            data["model"] = self.model
         return data
 
 

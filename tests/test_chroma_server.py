@@ -13,7 +13,7 @@ import pytest
 
 from conftest_core import CORPUS, SEED_ID, library_at
 from rag.errors import StoreError
-from rag.llm_server import free_port
+from rag.llm.server import free_port
 
 
 @pytest.fixture(scope="module")

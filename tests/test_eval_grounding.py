@@ -1,4 +1,4 @@
-"""The grounding judge (rag/grounding.py): offline evidence kinds and the LLM judge's fallback."""
+"""The judge (rag/judge.py): offline evidence kinds, spread scores, and the LLM judge's fallback."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from rag.embeddings import LocalMiniLMEmbedding
-from rag.grounding import GroundingJudge, LLMGroundingJudge, make_judge
-from rag.llm import ChatLLM
+from rag.judge import LLMJudge, OfflineJudge, make_judge
+from rag.llm.client import ChatLLM
 from rag.settings import Settings
 
 EVIDENCE = ("Kremlin spokesperson Dmitry Peskov said Russian diplomats have been in contact with U.S. officials. "
@@ -17,7 +17,7 @@ EVIDENCE = ("Kremlin spokesperson Dmitry Peskov said Russian diplomats have been
 
 @pytest.fixture(scope="module")
 def judge():
-    return GroundingJudge(LocalMiniLMEmbedding())
+    return OfflineJudge(LocalMiniLMEmbedding())
 
 
 def test_verbatim_claim_is_supported(judge):
@@ -64,22 +64,23 @@ def test_llm_judge_falls_back_to_offline_when_the_llm_is_unreachable(judge):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     settings = Settings(OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1", OPENAI_API_KEY="x", RAG_LLM_TIMEOUT=2)
-    llm_judge = LLMGroundingJudge(ChatLLM(settings), judge)
+    llm_judge = LLMJudge(ChatLLM(settings, max_tokens=1), judge)
     verdict = llm_judge.support("The plan has 28 points.", EVIDENCE)
     assert verdict.supported and any("offline verdict" in r for r in verdict.reasons)
 
 
-def test_make_judge_is_offline_without_an_llm(judge):
-    class NoLLM:
-        llm_configured = False
-
-    NoLLM.judge = judge
-    assert make_judge(NoLLM()) is judge
+def test_make_judge_is_offline_without_an_llm_and_llm_assisted_with_one(judge):
+    settings = Settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1", OPENAI_API_KEY="x")
+    assert isinstance(make_judge(settings, judge.embedder), OfflineJudge)
+    assert isinstance(make_judge(settings, judge.embedder, ChatLLM(settings, max_tokens=1)), LLMJudge)
 
 
-def test_llm_verdict_parsing_is_strict_about_missing_verdicts():
-    from rag.grounding import _parse_verdict
-
-    assert _parse_verdict("YES") == "YES" and _parse_verdict("The answer is: no.") == "NO"
-    assert _parse_verdict("The claim is not supported.") == "NO" and _parse_verdict("Supported.") == "YES"
-    assert _parse_verdict("The James Webb telescope saw a galaxy.") is None
+def test_offline_scores_spread(judge):
+    """Different claims get different scores, not one constant (the fault the old model had)."""
+    claims = ["Peskov said Russian diplomats were in contact with U.S. officials.",
+              "Peskov said diplomats talked to officials.",
+              "Russian diplomats have been in contact with officials about a framework.",
+              "The plan was drafted in November by diplomats.",
+              "Officials discussed a general framework for a peace deal."]
+    scores = {v.score for v in judge.support_many([(c, EVIDENCE) for c in claims])}
+    assert len(scores) >= 4, scores

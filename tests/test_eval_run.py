@@ -112,5 +112,5 @@ def test_summedits_judge_run(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)
     assert summary["n"] == 60 and 0.0 <= summary["judge.balanced_accuracy"] <= 1.0
-    assert summary["config"]["judge"] == "GroundingJudge"
+    assert summary["config"]["judge"] == "OfflineJudge"
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 60

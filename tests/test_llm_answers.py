@@ -1,8 +1,10 @@
-"""LLM mode against a real OpenAI-compatible server (llama.cpp serving SmolLM2-135M-Instruct).
+"""LLM mode against a real OpenAI-compatible server (llama.cpp serving Qwen2.5 1.5B Instruct).
 
-The model is tiny and often wrong: these tests check what the product promises regardless of
-the model's quality. Every citation shown is verbatim in its article and supports its sentence;
-every sentence that is not supported is flagged, listed under `unsupported` and never cited.
+Generations are few and short (the model runs on the CPU): these tests check what the product
+promises regardless of the model's quality. Every citation shown is verbatim in its article and
+supports its sentence; every sentence that is not supported is flagged, listed under
+`unsupported` and never cited; an answer with no supported sentence is replaced by the
+extractive one with a notice.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ import re
 import pytest
 
 from conftest_llm import corpus_dir, corpus_library, corpus_texts, library_for, llm_env, llm_server, run_rag  # noqa: F401
-from rag.answer.llm import UNSUPPORTED_MARK, claim_core
-from rag.models import Answer, Turn
+from rag.answer.claims import UNSUPPORTED_MARK, claim_core
+from rag.conversation import condense
+from rag.judge import LLMJudge
+from rag.llm.client import ChatLLM
+from rag.models import Turn
 
 pytestmark = pytest.mark.server
 
 QUESTIONS = [
     "Who is the Kremlin spokesperson?",
-    "How many square miles have Russian forces captured?",
-    "What is comet 3I/ATLAS?",
+    "What is the boiling point of liquid nitrogen?",  # not in the corpus
 ]
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -64,6 +68,8 @@ def test_rag_ask_json_in_llm_mode(llm_server, corpus_dir, corpus_texts):
     assert "Traceback" not in result.stderr
     answer = json.loads(result.stdout)
     assert answer["mode"] == "llm" and "notice" not in answer, answer
+    assert answer["model"] == llm_server.alias
+    assert "Peskov" in answer["answer"]
     check_citations(answer, corpus_texts)
     check_unsupported(answer)
 
@@ -71,45 +77,75 @@ def test_rag_ask_json_in_llm_mode(llm_server, corpus_dir, corpus_texts):
 def test_every_llm_answer_is_verified(streamed_answers, llm_library, corpus_texts):
     judge = llm_library.judge
     for _, answer in streamed_answers:
-        assert answer.mode == "llm" and answer.notice is None, answer.notice
         data = answer.to_json_dict()
         check_citations(data, corpus_texts)
         check_unsupported(data)
         assert answer.unsupported == [c.text for c in answer.claims if not c.supported]
-        quotes = {c.n: c.quote for c in answer.citations}
+        if answer.mode == "extractive":  # replaced: the model's answer had no supported sentence
+            assert answer.notice and "extractive answer is shown instead" in answer.notice
+            continue
+        assert answer.notice is None and answer.model == llm_library.settings.llm_model
+        cited = {c.n: c for c in answer.citations}
         for claim in answer.claims:
             assert claim.supported == bool(claim.citations)
             if claim.supported:
-                # Independently re-judged: the cited words really support the sentence shown.
-                assert judge.support(claim_core(claim.text), " ".join(quotes[n] for n in claim.citations)).supported
+                # Independently re-judged: the cited words (after their article's title) support the sentence.
+                titles = list(dict.fromkeys(cited[n].title.rstrip(". ") + "." for n in claim.citations))
+                text = " ".join(titles + [cited[n].quote for n in claim.citations])
+                assert judge.support(claim_core(claim.text), text).supported
                 assert f"{claim.text} [{claim.citations[0]}]" in answer.answer
 
 
+def test_answerable_question_is_answered_and_cited(streamed_answers):
+    _, answer = streamed_answers[0]
+    assert answer.mode == "llm" and not answer.abstained and "Peskov" in answer.answer
+    assert answer.claims and all(c.supported for c in answer.claims), answer.answer
+
+
+def test_question_outside_the_corpus_shows_no_supported_claim(streamed_answers):
+    _, answer = streamed_answers[1]
+    # An abstention, or an answer whose sentences are all flagged (or replaced by extractive quotes):
+    # never an invented boiling point presented as cited.
+    if answer.mode == "llm" and not answer.abstained:
+        assert not any(c.supported for c in answer.claims), answer.answer
+    assert "196" not in re.sub(r"\[unsupported\]", "", answer.answer) or answer.unsupported
+
+
 def test_streamed_text_is_the_final_answer(streamed_answers):
-    answered = [(deltas, a) for deltas, a in streamed_answers if not a.abstained]
-    assert answered, "the model should attempt at least one of the questions"
     for deltas, answer in streamed_answers:
-        assert "".join(deltas) == answer.answer
-    assert max(len(deltas) for deltas, _ in answered) > 1, "tokens should stream, not arrive as one block"
+        if answer.notice is None:
+            assert "".join(deltas) == answer.answer
+    deltas, answer = streamed_answers[0]
+    assert len(deltas) > 1, "tokens should stream, not arrive as one block"
 
 
-def test_chat_llm_streams_tokens(llm_library):
-    deltas = list(llm_library._llm().llm.stream("You are terse.", "Name three colours."))
+def test_chat_llm_streams_tokens(llm_server):
+    from rag.settings import Settings
+
+    llm = ChatLLM(Settings(**{k: v for k, v in llm_server.env().items() if k != "RAG_LLM_CONTEXT_WINDOW"}), max_tokens=8)
+    deltas = list(llm.stream("You are terse.", "Name three colours."))
     assert len(deltas) > 1 and "".join(deltas).strip()
 
 
-def test_follow_up_is_condensed_by_the_llm(llm_library, streamed_answers):
-    _, first = streamed_answers[0]
-    follow_up = "What did he say about the peace deal?"
-    answer = llm_library.ask(follow_up, history=[Turn(question=QUESTIONS[0], answer=first.answer)], mode="llm")
-    assert isinstance(answer, Answer) and answer.mode == "llm" and answer.notice is None
-    assert answer.standalone_question != follow_up
-    assert answer.timings_ms["condense"] > 0
+def test_follow_up_is_condensed_by_the_llm(llm_library):
+    history = [Turn(question=QUESTIONS[0], answer="Kremlin spokesperson Dmitry Peskov said talks had begun. [1]")]
+    rewritten = condense(llm_library._llm().llm, "What did he say about the peace deal?", history)
+    assert rewritten and rewritten.endswith("?") and "Peskov" in rewritten, rewritten
+
+
+def test_llm_judge_reads_p_yes_from_logprobs(llm_library):
+    evidence = "Kremlin spokesperson Dmitry Peskov said Russian diplomats have been in contact with U.S. officials."
+    judge = LLMJudge(ChatLLM(llm_library.settings, max_tokens=1), llm_library.judge)
+    supported = judge.p_yes("Dmitry Peskov is the Kremlin spokesperson.", evidence)
+    contradicted = judge.p_yes("Sergei Lavrov is the Kremlin spokesperson.", evidence)
+    assert 0.0 <= contradicted < supported <= 1.0, (supported, contradicted)
+    verdict = judge.support("Peskov said Russian diplomats were in contact with U.S. officials.", evidence)
+    assert verdict.reasons[0].startswith("LLM p(yes)")
 
 
 def test_rag_chat_shows_the_condensed_question(llm_server, corpus_dir):
     stdin = f"{QUESTIONS[0]}\nWhat did he say about the peace deal?\n\n"
     result = run_rag(["chat", "--mode", "llm"], llm_env(llm_server.env(), corpus_dir), stdin=stdin)
     assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr and "note:" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
     assert "(searched for: " in result.stdout

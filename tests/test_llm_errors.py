@@ -1,6 +1,6 @@
 """Every LLM failure gives one line naming the cause and the setting, then an extractive answer.
 
-Failures come from real servers: the llama.cpp server (wrong model name, wrong API key, a
+Failures come from real servers: the llama.cpp server (xllamacpp, Qwen2.5 1.5B) (wrong model name, wrong API key, a
 context window smaller than configured), a closed port, a server that never answers, and a real
 HTTP proxy in front of llama.cpp for the statuses it cannot produce (429 rate limits, 404).
 """
@@ -44,7 +44,7 @@ def assert_fallback(stdout: str, note: str, *phrases: str) -> None:
 def test_unknown_model_name(llm_server, corpus_dir):
     # llama.cpp answers with its one model whatever name it is sent; the model list tells.
     stdout, note, _ = ask_cli(llm_env(llm_server.env(), corpus_dir, RAG_LLM_MODEL="gpt-nope"))
-    assert_fallback(stdout, note, "'gpt-nope' is not served", "smollm2-135m", "RAG_LLM_MODEL")
+    assert_fallback(stdout, note, "'gpt-nope' is not served", llm_server.alias, "RAG_LLM_MODEL")
 
 
 def test_model_not_found_status(llm_server, corpus_dir):

@@ -15,7 +15,10 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import logging  # noqa: E402
 import queue  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import date, datetime, timezone  # noqa: E402
@@ -85,11 +88,37 @@ def stream_events(library, question: str, **kwargs) -> Iterator[tuple[str, objec
         yield kind, payload
 
 
+LOCAL_LABEL = "Local model (Qwen2.5 1.5B, offline)"
+
+
+def local_model(library):
+    """The bundled model's server, started on first use, when the local-llm extra is installed."""
+    from rag.llm import models
+    from rag.llm.server import BackgroundServer
+
+    if not models.installed(models.DEFAULT_MODEL):
+        return None
+    return BackgroundServer(models.DEFAULT_MODEL, models.model_cache_dir(library.settings.data_dir))
+
+
 class Handlers:
     """Event handlers bound to the shared library."""
 
     def __init__(self, library):
         self.library = library
+        self.local = local_model(library)
+
+    def _local_settings(self):
+        """Start the local model if needed; yields progress lines until it serves, then its settings."""
+        from rag.settings import Settings
+
+        self.local.ensure_started()
+        while not self.local.ready:
+            if self.local.error:
+                raise RagError(f"the local model did not start: {self.local.error}")
+            yield f"Starting the local model: {self.local.progress()}"
+            time.sleep(0.5)
+        yield Settings(**{**self.local.server.env(), "RAG_DATA_DIR": str(self.library.settings.data_dir)})
 
     # -- status ---------------------------------------------------------------------------------
 
@@ -116,6 +145,13 @@ class Handlers:
         try:
             kwargs = {"history": list(session.history), "k": int(k), "mode": mode,
                       "since": parse_day(since, "Since"), "until": parse_day(until, "Until")}
+            if mode == "local" and self.local is not None:
+                for step in self._local_settings():
+                    if isinstance(step, str):
+                        session.messages[-1]["content"] = render.pending_message(None, step)
+                        yield self._chat(session, "")
+                    else:
+                        kwargs.update(mode="llm", llm=step)
             text, answer = "", None
             for kind, payload in stream_events(self.library, question, **kwargs):
                 if kind == "searching":
@@ -286,7 +322,7 @@ def build_app(library, watcher=None) -> gr.Blocks:
                             ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
                         new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
                         with gr.Accordion("Settings", open=False, elem_id="settings"):
-                            mode, k, since, until = _settings(library)
+                            mode, k, since, until = _settings(library, h.local is not None)
                     with gr.Column(scale=2, min_width=320):
                         sources = gr.HTML(render.sources_panel([]), elem_id="sources", js_on_load=None,
                                           label="Sources", show_label=False)
@@ -390,11 +426,14 @@ def build_app(library, watcher=None) -> gr.Blocks:
     return app
 
 
-def _settings(library):
-    """Answer mode (LLM only when configured), number of passages, date range, models in use."""
+def _settings(library, local_available: bool):
+    """Answer mode (the local model when installed, an OpenAI-compatible LLM when configured),
+    number of passages, date range, models in use."""
     choices = [("Extractive: quotes the best sentences (offline)", "extractive")]
+    if local_available:
+        choices.append((LOCAL_LABEL, "local"))
     if library.llm_configured:
-        choices.append((f"LLM: writes an answer with {library.settings.llm_model}, then verifies it", "llm"))
+        choices.append((f"OpenAI / compatible: {library.settings.llm_model} writes the answer, then it is verified", "llm"))
     mode = gr.Radio(choices, value="llm" if library.llm_configured else "extractive", label="Answer mode",
                     elem_id="mode")
     k = gr.Slider(1, 20, value=library.settings.top_k, step=1, label="Passages to search", elem_id="top-k")
@@ -403,6 +442,8 @@ def _settings(library):
         until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="until", min_width=140)
     llm = (render.esc(library.settings.llm_model) if library.llm_configured
            else "not configured (set RAG_LLM=openai with OPENAI_BASE_URL or OPENAI_API_KEY)")
+    if local_available:
+        llm += " · local: Qwen2.5 1.5B (started on first use)"
     gr.HTML(f'<div class="models">LLM: {llm}<br>Embeddings: {render.esc(library.embedder.model_name)}</div>',
             js_on_load=None)
     return mode, k, since, until
@@ -412,6 +453,9 @@ def launch(library, *, host: str = "127.0.0.1", port: int = 7860, auth: tuple[st
            block: bool = True, watcher=None) -> gr.Blocks:
     """Serve the app on host:port (uploads limited to the library's RAG_MAX_FILE_MB)."""
     app = build_app(library, watcher)
+    if block and threading.current_thread() is threading.main_thread():
+        # SIGTERM ends the app through sys.exit, so exit handlers (the local model's stop) run.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app.queue()
     scheduler = start_feed_scheduler(library)
     app.launch(

@@ -53,9 +53,10 @@ def user_message(question: str) -> str:
     return f'<div class="question">{multiline(question)}</div>'
 
 
-def pending_message(standalone: str | None) -> str:
+def pending_message(standalone: str | None, doing: str | None = None) -> str:
     searching = f' for <q>{esc(standalone)}</q>' if standalone else ""
-    return f'<div class="answer pending"><span class="spinner"></span>Searching the library{searching}…</div>'
+    text = esc(doing) if doing else f"Searching the library{searching}"
+    return f'<div class="answer pending"><span class="spinner"></span>{text}…</div>'
 
 
 def streaming_message(text: str) -> str:
@@ -97,7 +98,8 @@ def _small_print(answer: Answer) -> str:
     sources = len(answer.citations)
     ms = answer.timings_ms.get("total", 0.0)
     took = f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
-    mode = "LLM answer" if answer.mode == "llm" else "Extractive answer"
+    mode = f"LLM answer ({esc(answer.model)})" if answer.mode == "llm" and answer.model else \
+        "LLM answer" if answer.mode == "llm" else "Extractive answer"
     detail = f"{sources} source{'s' if sources != 1 else ''}" if not answer.abstained else "no sources"
     lines.append(f'<div class="timing">{mode} · {detail} · {took}</div>')
     return f'<div class="small-print">{"".join(lines)}</div>'

@@ -16,6 +16,7 @@ class Draft:
     claims: list[Claim] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     abstained: bool = False
+    notice: str | None = None  # why this answer replaced the answerer's own (shown to the user)
 
 
 def abstention() -> Draft:

@@ -6,7 +6,7 @@ OpenAI-compatible servers fail loudly where they would otherwise fail silently:
 - the model name is checked once against GET /models (llama.cpp, for one, serves its only model
   under any name it is sent);
 - a stream that ends without a single token is replayed once without streaming to learn why
-  (llama-cpp-python's server reports a too-long prompt only that way).
+  (some servers report a too-long prompt only that way).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from rag.errors import LLMError
-from rag.models import Turn
 from rag.settings import Settings
 
 T = TypeVar("T")
@@ -26,8 +25,8 @@ T = TypeVar("T")
 RETRIES = 3  # attempts for a rate-limited request, with exponential backoff between them
 BACKOFF_S = 0.5
 MAX_ANSWER_TOKENS = 120
-_CONTEXT_SIZE = re.compile(r"(?:maximum context length is|context window of|n_ctx[^\d]{0,12})\s*(\d+)", re.I)
-_CONTEXT_WORDS = ("context length", "context window", "context_length", "too long", "maximum context", "n_ctx")
+_CONTEXT_SIZE = re.compile(r"(?:maximum context length is|context window of|context size \(|n_ctx[^\d]{0,12})\s*(\d+)", re.I)
+_CONTEXT_WORDS = ("context length", "context window", "context size", "context_length", "too long", "maximum context", "n_ctx")
 
 
 def _where(settings: Settings) -> str:
@@ -191,28 +190,31 @@ class ChatLLM:
         """The whole reply as one string."""
         return "".join(self.stream(system, user))
 
-    def condense(self, question: str, history: list[Turn]) -> str | None:
-        """The follow-up rewritten as a standalone question, or None when the reply is unusable."""
-        turns = "\n".join(f"User: {t.question}\nAssistant: {t.answer[:400]}" for t in history[-3:])
-        system = (
-            "Rewrite the user's last question as one standalone question that can be understood "
-            "without the conversation. Replace pronouns with the names they refer to. Reply with the "
-            "question only."
-        )
-        reply = self.complete(system, f"Conversation:\n{turns}\n\nLast question: {question}\n\nStandalone question:")
-        return usable_rewrite(reply, history)
+    def yes_probability(self, system: str, user: str) -> float:
+        """P(yes) / (P(yes) + P(no)) over the first token of the reply, from the server's logprobs.
 
+        A one-token request: the question must be answerable with yes or no. 0.5 when neither
+        word is among the top tokens (the model said something else).
+        """
+        import math
 
-def usable_rewrite(reply: str, history: list[Turn]) -> str | None:
-    """The model's rewritten question, or None when it is not one: small models often echo an
-    earlier answer (with its [n] markers) instead of writing a question."""
-    lines = [line.strip().strip('"“”').strip() for line in reply.strip().splitlines() if line.strip()]
-    line = re.sub(r"^(standalone question|question)\s*:\s*", "", lines[0], flags=re.I) if lines else ""
-    if not 3 <= len(line) <= 300 or not line.endswith("?") or re.search(r"\[\s*S?\d+\s*\]", line):
-        return None
-    if any(line.rstrip("?").strip() in turn.answer for turn in history):
-        return None
-    return line
+        self.check_model()
+        client = self._client()
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        with map_llm_errors(self.settings):
+            reply = with_rate_limit_retries(lambda: client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=10))
+        content = reply.choices[0].logprobs.content if reply.choices and reply.choices[0].logprobs else None
+        if not content:
+            raise LLMError(f"the model at {_where(self.settings)} returned no logprobs: the LLM judge needs a "
+                           "server that supports them", cause="server", setting="OPENAI_BASE_URL")
+        mass = {"yes": 0.0, "no": 0.0}
+        for top in content[0].top_logprobs or []:
+            word = top.token.strip().lower()
+            if word in mass:
+                mass[word] += math.exp(top.logprob)
+        total = mass["yes"] + mass["no"]
+        return mass["yes"] / total if total > 0 else 0.5
 
 
 def _opened(chunks: Iterator[T]) -> Iterator[T]:

@@ -1,0 +1,119 @@
+"""Claim resolution: each completed answer sentence mapped to verified citations, or flagged.
+
+Nothing the model says is trusted: a sentence's [n] labels are mapped to evidence spans, its
+support is scored by the judge, and it is cited to the spans that support it, re-attributed to
+the evidence sentence that does (small models often cite a neighbouring sentence), or shown
+followed by "[unsupported]" and listed as unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.base import Draft, abstention
+from rag.answer.stream import is_abstention
+from rag.citations import make_citation
+from rag.evidence import Evidence
+from rag.judge import Judge
+from rag.models import Article, Citation, Claim
+
+UNSUPPORTED_MARK = " [unsupported]"
+
+# "The article states that X": the attribution is about the source, so only X is judged.
+_ATTRIBUTION = re.compile(
+    r"^(?:(?:the|this|that) (?:articles?|evidence|texts?|reports?|statements?|sources?|passages?) "
+    r"(?:states?|says?|reports?|mentions?|notes?|indicates?|shows?|suggests?|explains?)(?: that)?|"
+    r"according to (?:the|this) (?:articles?|evidence|reports?|statements?|sources?)(?: [^,]{0,60})?),?\s+",
+    re.I,
+)
+
+
+def is_statement(text: str) -> bool:
+    """Whether a sentence says anything checkable (not "1." or a lone heading word; "Resolution
+    2774." is a short answer and counts)."""
+    words = len(re.findall(r"[^\W\d_]{2,}", text))
+    return words >= 2 or (words == 1 and bool(re.search(r"\d", text)))
+
+
+def claim_core(claim: str) -> str:
+    """What the sentence asserts about the world, without a leading "the article says that"."""
+    core = _ATTRIBUTION.sub("", claim, count=1)
+    return core[:1].upper() + core[1:] if core else claim
+
+
+class ClaimResolver:
+    """Maps each completed answer sentence to verified citations."""
+
+    def __init__(self, evidence: list[Evidence], articles: dict[str, Article], judge: Judge):
+        self.evidence = evidence
+        self.articles = articles
+        self.judge = judge
+        self.citations: list[Citation] = []
+        self.claims: list[Claim] = []
+
+    def _text(self, e: Evidence) -> str:
+        return self.articles[e.article_id].text[e.start:e.end]
+
+    def _cite(self, e: Evidence, support: float) -> int:
+        for c in self.citations:
+            if (c.article_id, c.start, c.end) == (e.article_id, e.start, e.end):
+                return c.n
+        n = len(self.citations) + 1
+        self.citations.append(make_citation(n, self.articles[e.article_id], e.start, e.end, support))
+        return n
+
+    def _support_text(self, group: list[Evidence]) -> str:
+        """The cited sentences as the judge sees them: after their article's title, which names
+        what a sentence leaves implicit ("the 2026 contest" in an article about Eurovision)."""
+        parts, seen = [], set()
+        for e in group:
+            if e.article_id not in seen:
+                seen.add(e.article_id)
+                parts.append(self.articles[e.article_id].title.rstrip(". ") + ".")
+            parts.append(self._text(e))
+        return " ".join(parts)
+
+    def _candidates(self) -> list[list[Evidence]]:
+        """Re-attribution candidates: each evidence sentence, then each pair of neighbouring ones
+        from the same article (a sentence whose subject, "They", the one before it names)."""
+        singles = [[e] for e in self.evidence]
+        pairs = [[a, b] for a, b in zip(self.evidence, self.evidence[1:]) if a.article_id == b.article_id]
+        return singles + pairs
+
+    def add(self, claim: str, labels: list[int]) -> str:
+        """Resolve one answer sentence; returns the markers to show after it."""
+        if is_abstention(claim) or not is_statement(claim):
+            return ""  # "the articles do not say ..." or "1." is not a factual claim to verify
+        cited = [self.evidence[i] for i in labels if 0 <= i < len(self.evidence)]
+        core = claim_core(claim)
+        chosen, score = [], 0.0
+        if cited:
+            verdict = self.judge.support(core, self._support_text(cited))
+            if verdict.supported:
+                chosen, score = cited, verdict.score
+        if not chosen:
+            # Re-attribute: the evidence sentence (or neighbouring pair) that best supports the claim.
+            candidates = self._candidates()
+            verdicts = self.judge.support_many([(core, self._support_text(group)) for group in candidates])
+            best = max(range(len(verdicts)), key=lambda i: verdicts[i].score)  # first of equals: a single
+            score = verdicts[best].score
+            if verdicts[best].supported:
+                chosen = candidates[best]
+        numbers = [self._cite(e, score) for e in chosen]
+        self.claims.append(Claim(text=claim, citations=numbers, support=round(score, 3), supported=bool(numbers)))
+        return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
+
+    @property
+    def supported(self) -> int:
+        return sum(c.supported for c in self.claims)
+
+    def draft(self, answer: str) -> Draft:
+        """The answer as shown; an abstention when the model made no factual claim."""
+        if not self.claims:
+            return Draft(answer=answer, abstained=True) if answer.strip() else abstention()
+        return Draft(
+            answer=answer,
+            citations=self.citations,
+            claims=self.claims,
+            unsupported=[c.text for c in self.claims if not c.supported],
+        )
