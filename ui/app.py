@@ -339,7 +339,7 @@ def _settings(library):
         until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="until", min_width=140)
     llm = (render.esc(library.settings.llm_model) if library.llm_configured
            else "not configured (set RAG_LLM=openai with OPENAI_BASE_URL or OPENAI_API_KEY)")
-    gr.HTML(f'<div class="models">LLM: {llm}<br>Embeddings: {render.esc(library.embedder.model_name)}</div>',
+    gr.HTML(f'<div class="models">LLM: {llm}<br>Embeddings: {render.esc(library.embedder.describe())}</div>',
             js_on_load=None)
     return mode, k, since, until
 
