@@ -159,6 +159,8 @@ def main() -> None:
     parser.add_argument("--levers", action="store_true", help="also measure the levers")
     parser.add_argument("--squad", default=str(SQUAD))
     parser.add_argument("--rtqa-docs", type=int, default=500)
+    parser.add_argument("--only-levers", action="store_true", help="skip the pipeline comparison")
+    parser.add_argument("--lever-texts", type=int, default=128, help="chunk texts for the embedding levers")
     parser.add_argument("--lever-docs", type=int, default=150, help="RealTimeQA docs for the whole-ingest levers")
     parser.add_argument("--out", default="ingest")
     args = parser.parse_args()
@@ -169,14 +171,15 @@ def main() -> None:
     result: dict = {"command": " ".join(sys.argv), "start": machine()}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        result["squad"] = compare("squad", squad_articles, tmp_path)
-        result["realtimeqa"] = compare("realtimeqa", rtqa, tmp_path)
+        if not args.only_levers:
+            result["squad"] = compare("squad", squad_articles, tmp_path)
+            result["realtimeqa"] = compare("realtimeqa", rtqa, tmp_path)
         if args.levers or args.quick:
             sample = [store_module.chunk_context(a.title, a.text[i:i + 900]) for a in squad.articles for i in range(0, len(a.text), 2000)]
-            sample = random.Random(0).sample(sample, 32 if args.quick else 128)
+            sample = random.Random(0).sample(sample, 32 if args.quick else args.lever_texts)
             questions = [q.question for q in random.Random(0).sample(squad.questions, 30)]
             result["embedding_levers"] = embedding_levers(sample, questions, args.quick)
-            result["ingest_levers"] = ingest_levers(rtqa[:min(args.lever_docs, 10 if args.quick else len(rtqa))], tmp_path, args.quick)
+            result["ingest_levers"] = ingest_levers(rtqa_articles(10 if args.quick else args.lever_docs), tmp_path, args.quick)
     result["end"] = machine()
     write_result(args.out, result)
 

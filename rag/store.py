@@ -8,6 +8,7 @@ nothing half-visible; `repair()` at open finishes whatever a crash interrupted.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,15 +50,16 @@ def _ordinal(published: str | None) -> int:
     return date.fromisoformat(published).toordinal() if published else -1
 
 
-def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list) -> Iterator:
-    """fn(item) for each item, computing the next one in `pool` while the caller uses this one."""
-    pending = pool.submit(fn, items[0]) if items else None
-    for nxt in items[1:]:
-        result = pending.result()
-        pending = pool.submit(fn, nxt)
+def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 64) -> Iterator:
+    """fn(item) for each item in order, the pool computing up to `depth` items ahead of the caller
+    (a batch of ~256 chunks is ~20 news articles, so one ahead would barely overlap)."""
+    pending: deque = deque(pool.submit(fn, item) for item in items[:depth])
+    for nxt in items[depth:]:
+        result = pending.popleft().result()
+        pending.append(pool.submit(fn, nxt))
         yield result
-    if pending is not None:
-        yield pending.result()
+    while pending:
+        yield pending.popleft().result()
 
 
 class Store:
@@ -124,7 +126,8 @@ class Store:
             known = set(self.registry.articles([a.id for a in articles]))  # updates or crash leftovers
             batch: list[_Prepared] = []
             done = 0
-            with ThreadPoolExecutor(max_workers=1) as pool:
+            pool = ThreadPoolExecutor(max_workers=1)
+            try:
                 for prepared in _ahead(pool, self._prepare, articles):
                     batch.append(prepared)
                     if sum(len(p.chunks) for p in batch) >= _EMBED_CHUNKS:
@@ -137,6 +140,8 @@ class Store:
                     self._store_batch(batch, known)
                     if progress:
                         progress(len(articles), len(articles))
+            finally:
+                pool.shutdown(cancel_futures=True)  # after an error, do not segment what will not be stored
 
     def _prepare(self, article: Article) -> "_Prepared":
         sentences = split_sentences(article.text, article.id)
