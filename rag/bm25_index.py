@@ -46,6 +46,7 @@ class BM25Index:
         self._df = np.zeros(0, dtype=np.int64)
         self._lengths = np.zeros(0, dtype=np.float64)
         self._segments: list[_Segment] = []
+        self._norm: np.ndarray | None = None
         self._load()
 
     # -- persistence ---------------------------------------------------------------------------
@@ -63,7 +64,7 @@ class BM25Index:
             self._clear()  # unreadable index: treated as absent, rebuilt from the registry
 
     def _clear(self) -> None:
-        self.chunk_ids, self._vocab, self._segments = [], {}, []
+        self.chunk_ids, self._vocab, self._segments, self._norm = [], {}, [], None
         self._df = np.zeros(0, dtype=np.int64)
         self._lengths = np.zeros(0, dtype=np.float64)
 
@@ -111,6 +112,7 @@ class BM25Index:
         self._lengths = np.concatenate([self._lengths, lengths.astype(np.float64)])
         self.chunk_ids = self.chunk_ids + list(chunk_ids)
         self._segments.append(seg)
+        self._norm = None
         return seg
 
     def add(self, chunk_ids: list[str], texts: list[str]) -> None:
@@ -150,6 +152,7 @@ class BM25Index:
             seg.terms, seg.docs, seg.tfs = seg.terms[live], new_index[seg.docs[live]], seg.tfs[live]
         self.chunk_ids = [c for c, k in zip(self.chunk_ids, keep) if k]
         self._lengths = self._lengths[keep]
+        self._norm = None
         self._rewrite()
 
     def rebuild(self, chunk_ids: list[str], texts: list[str]) -> None:
@@ -179,7 +182,9 @@ class BM25Index:
         if not known or not self.chunk_ids:
             return scores.astype(np.float32)
         n = len(self.chunk_ids)
-        norm = K1 * (1 - B + B * self._lengths / self._lengths.mean())
+        if self._norm is None or len(self._norm) != n:  # length normalisation, per chunk set
+            self._norm = K1 * (1 - B + B * self._lengths / self._lengths.mean())
+        norm = self._norm
         for tid, repeat in Counter(known).items():
             df = int(self._df[tid])
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))

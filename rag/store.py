@@ -253,7 +253,8 @@ class Store:
             low = since.toordinal() if since else 1
             high = until.toordinal() if until else 10**9
             scores = np.where((self._bm25_dates >= low) & (self._bm25_dates <= high), scores, 0.0)
-        top = np.argsort(-scores)[: k]
+        top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
+        top = top[np.argsort(-scores[top])]  # a full sort of 100k scores costs more than the scoring
         ids = self.bm25.chunk_ids
         return [(ids[i], float(scores[i])) for i in top if scores[i] > 0 and self._bm25_articles[i] in self._ready]
 
