@@ -8,7 +8,7 @@ export ORT_DISABLE_TELEMETRY=1
 export GRADIO_ANALYTICS_ENABLED=False
 export ANONYMIZED_TELEMETRY=False
 
-.PHONY: setup run test eval bench browser clean local-llm
+.PHONY: setup run test eval bench bench-full browser clean local-llm
 
 setup: $(VENV)/.installed
 
@@ -34,8 +34,16 @@ test: setup browser
 eval: setup
 	$(RAG) eval --format jsonl --dataset evals/corpus_questions.jsonl --corpus corpus/
 
+# Ingestion against the textbook LlamaIndex pipeline, levers, and latency vs. library size; JSON
+# and PNG in bench/results/. `bench` is the quick version (minutes); `bench-full` runs everything.
 bench: setup
-	$(PY) bench/bench_core.py --dataset $(SQUAD)
+	$(PY) bench/bench_ingest.py --quick --squad $(SQUAD) --out ingest-quick
+	$(PY) bench/bench_scale.py --sizes 2500 --base-docs 40 --questions 30 --adds 3 --out scale-quick
+
+bench-full: setup
+	$(PY) bench/bench_ingest.py --levers --squad $(SQUAD) --rtqa-docs 500 --out ingest-full
+	$(PY) bench/bench_scale.py --sizes 2500 25000 100000 --server --out scale-full
+	$(PY) bench/bench_memory.py --docs 2453 --out memory-full
 
 # A local OpenAI-compatible server (llama.cpp via xllamacpp + Qwen2.5 1.5B) for LLM mode without
 # an API key; it prints the environment to use in another shell. Ctrl-C stops it.

@@ -90,6 +90,7 @@ def _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, 
         "format": fmt, "dataset": str(dataset), "corpus": str(corpus) if corpus else None, "limit": limit,
         "seed": seed, "mode": config.mode, "k": k, "with_choices": with_choices, "articles": len(articles),
         "corpus_hash": key, "data_dir": str(library.settings.data_dir), "embed_model": settings.embed_model,
+        "embed_engine": library.embedder.describe(),
         "llm_model": settings.llm_model if library.llm_configured else None,
         "judge": type(judge).__name__,
     })

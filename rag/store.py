@@ -1,19 +1,22 @@
 """The store: registry (truth) + Chroma vectors + BM25, kept in agreement.
 
-Write order for an article: registry row `pending` -> vectors in Chroma -> `ready` -> BM25
-rebuilt. Retrieval only returns chunks of `ready` articles, so a crash at any step leaves
+Write order for a batch of articles: registry rows `pending` -> vectors in Chroma -> `ready` ->
+chunks appended to BM25. Retrieval only returns chunks of `ready` articles, so a crash at any step leaves
 nothing half-visible; `repair()` at open finishes whatever a crash interrupted.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
-from rag.bm25_index import BM25Index, fingerprint
+from rag.bm25_index import BM25Index
 from rag.models import Article, Chunk, Sentence
 from rag.registry import Registry
 from rag.settings import Settings
@@ -29,7 +32,34 @@ def chunk_context(title: str, chunk_text: str) -> str:
     Chunks deep in an article rarely repeat its subject ("the plan", "he"); the headline restores it.
     """
     return f"{title}\n{chunk_text}"
-_GROUP = 64  # articles made ready together: one BM25 rebuild per group
+
+
+# Chunks embedded (and added to Chroma) together: enough for length bucketing to fill batches of
+# similar lengths, small enough that progress moves and a crash loses little. bench/ measured it.
+_EMBED_CHUNKS = 256
+
+
+@dataclass
+class _Prepared:
+    article: Article
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+
+
+def _ordinal(published: str | None) -> int:
+    return date.fromisoformat(published).toordinal() if published else -1
+
+
+def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 64) -> Iterator:
+    """fn(item) for each item in order, the pool computing up to `depth` items ahead of the caller
+    (a batch of ~256 chunks is ~20 news articles, so one ahead would barely overlap)."""
+    pending: deque = deque(pool.submit(fn, item) for item in items[:depth])
+    for nxt in items[depth:]:
+        result = pending.popleft().result()
+        pending.append(pool.submit(fn, nxt))
+        yield result
+    while pending:
+        yield pending.popleft().result()
 
 
 class Store:
@@ -57,21 +87,21 @@ class Store:
                 self.vectors.delete_article(article_id)
             if deleting:
                 self.registry.delete(deleting)
+            self._sync_bm25()
             pending = self.registry.ids_in_state("pending")
             if pending:
                 articles = self.registry.articles(pending)
                 self.index([articles[i] for i in pending])
-            self._sync_bm25()
             return {"finished_removals": len(deleting), "reindexed": len(pending)}
 
-    def _sync_bm25(self, force: bool = False) -> None:
+    def _sync_bm25(self) -> None:
+        """Make BM25 hold exactly the ready chunks (rebuilt from the registry if it does not)."""
         rows = self.registry.ready_chunks()
-        ids = [r[0] for r in rows]
-        if force or fingerprint(ids) != self.bm25.fingerprint:
-            texts = self._chunk_texts(rows)
-            self.bm25.rebuild(ids, texts)
-        self._bm25_articles = [r[1] for r in rows]
-        self._bm25_dates = np.array([date.fromisoformat(r[4]).toordinal() if r[4] else -1 for r in rows], dtype=np.int64)
+        if sorted(self.bm25.chunk_ids) != [r[0] for r in rows]:  # rows come ordered by chunk id
+            self.bm25.rebuild([r[0] for r in rows], self._chunk_texts(rows))
+        by_id = {r[0]: r for r in rows}
+        self._bm25_articles = [by_id[c][1] for c in self.bm25.chunk_ids]
+        self._bm25_dates = np.array([_ordinal(by_id[c][4]) for c in self.bm25.chunk_ids], dtype=np.int64)
         self._ready = self.registry.ready_ids()
 
     def _chunk_texts(self, rows: list[tuple]) -> list[str]:
@@ -86,36 +116,112 @@ class Store:
     # -- writes -------------------------------------------------------------------------------
 
     def index(self, articles: list[Article], progress: Progress | None = None) -> None:
-        """Segment, chunk, embed and store articles (new ones or new versions), then make them ready."""
-        with self._write_lock:
-            group: list[str] = []
-            for done, article in enumerate(articles, 1):
-                self._index_one(article)
-                group.append(article.id)
-                if len(group) >= _GROUP:
-                    self._make_ready(group)
-                    group = []
-                if progress:
-                    progress(done, len(articles))
-            if group:
-                self._make_ready(group)
+        """Segment, chunk, embed and store articles (new ones or new versions), then make them ready.
 
-    def _index_one(self, article: Article) -> None:
+        Articles are segmented one ahead in a thread while the model embeds the previous batch
+        (the model runs outside the GIL), and embedded in batches of about `_EMBED_CHUNKS` chunks
+        across articles, so length bucketing has enough texts to group and Chroma gets one add.
+        """
+        with self._write_lock:
+            known = set(self.registry.articles([a.id for a in articles]))  # updates or crash leftovers
+            batch: list[_Prepared] = []
+            done = 0
+            pool = ThreadPoolExecutor(max_workers=1)
+            try:
+                for prepared in _ahead(pool, self._prepare, articles):
+                    batch.append(prepared)
+                    if sum(len(p.chunks) for p in batch) >= _EMBED_CHUNKS:
+                        self._store_batch(batch, known)
+                        done += len(batch)
+                        batch = []
+                        if progress:
+                            progress(done, len(articles))
+                if batch:
+                    self._store_batch(batch, known)
+                    if progress:
+                        progress(len(articles), len(articles))
+            finally:
+                pool.shutdown(cancel_futures=True)  # after an error, do not segment what will not be stored
+
+    def _prepare(self, article: Article) -> "_Prepared":
         sentences = split_sentences(article.text, article.id)
         chunks = chunk_sentences(
             article.text, sentences, article_id=article.id, id_prefix=f"{article.id}@{article.sha256[:8]}",
             max_tokens=self.settings.chunk_tokens, overlap=self.settings.chunk_overlap_sentences,
             count_tokens=self.embedder.count_tokens,
         )
-        texts = [article.text[s.start:s.end] for s in sentences] + [chunk_context(article.title, article.text[c.start:c.end]) for c in chunks]
-        vectors = self.embedder.embed_array(texts)
-        self.registry.write_pending(article, sentences, vectors[:len(sentences)], chunks)
-        self.vectors.delete_article(article.id)  # an older version, or leftovers of a crash
-        self.vectors.add(article, chunks, vectors[len(sentences):])
+        return _Prepared(article, sentences, chunks)
 
-    def _make_ready(self, ids: list[str]) -> None:
+    def _embed(self, batch: list["_Prepared"]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(sentence vectors, chunk vectors) per article.
+
+        `late` sentence vectors pool each sentence's tokens inside its chunk's forward pass (a
+        sentence shared by two overlapping chunks gets the mean of both); `separate` ones come from
+        a second pass over the sentences alone, as do late ones cut off by the token limit."""
+        texts, spans, owners = [], [], []
+        late = self.settings.sentence_vectors == "late" and hasattr(self.embedder, "embed_with_spans")
+        for n, p in enumerate(batch):
+            for c in p.chunks:
+                head = len(p.article.title) + 1  # chunk_context puts the title and a newline first
+                texts.append(chunk_context(p.article.title, p.article.text[c.start:c.end]))
+                members = range(c.first_sentence, c.last_sentence + 1) if late else ()
+                spans.append([(p.sentences[i].start - c.start + head, p.sentences[i].end - c.start + head) for i in members])
+                owners.append((n, c.first_sentence))
+        if late:
+            chunk_vecs, span_vecs = self.embedder.embed_with_spans(texts, spans)
+        else:
+            chunk_vecs, span_vecs = self.embedder.embed_array(texts), [np.zeros((0, 384))] * len(texts)
+        sums = [np.zeros((len(p.sentences), chunk_vecs.shape[1]), dtype=np.float64) for p in batch]
+        counts = [np.zeros(len(p.sentences)) for p in batch]
+        for (n, first), vecs in zip(owners, span_vecs):
+            ok = ~np.isnan(vecs[:, 0]) if len(vecs) else np.zeros(0, dtype=bool)
+            rows = first + np.flatnonzero(ok)
+            sums[n][rows] += vecs[ok]
+            counts[n][rows] += 1
+        missing = [(n, i) for n, c in enumerate(counts) for i in np.flatnonzero(c == 0)]
+        if missing:
+            alone = self.embedder.embed_array([batch[n].article.text[batch[n].sentences[i].start:batch[n].sentences[i].end]
+                                               for n, i in missing])
+            for (n, i), vec in zip(missing, alone):
+                sums[n][i], counts[n][i] = vec, 1
+        out, offset = [], 0
+        for n, p in enumerate(batch):
+            sent = sums[n] / counts[n][:, None]
+            sent /= np.clip(np.linalg.norm(sent, axis=1, keepdims=True), 1e-12, None)
+            out.append((sent.astype(np.float32), chunk_vecs[offset:offset + len(p.chunks)]))
+            offset += len(p.chunks)
+        return out
+
+    def _store_batch(self, batch: list["_Prepared"], known: set[str]) -> None:
+        """Registry rows `pending` -> vectors in Chroma (one add) -> `ready` -> BM25 appended."""
+        vectors = self._embed(batch)
+        for p, (sent_vecs, _) in zip(batch, vectors):
+            self.registry.write_pending(p.article, p.sentences, sent_vecs, p.chunks)
+        for p in batch:
+            if p.article.id in known:
+                self.vectors.delete_article(p.article.id)  # an older version, or leftovers of a crash
+        self.vectors.add_many([(p.article, p.chunks, chunk_vecs) for p, (_, chunk_vecs) in zip(batch, vectors)])
+        self._make_ready(batch, known)
+
+    def _make_ready(self, batch: list["_Prepared"], known: set[str]) -> None:
+        ids = [p.article.id for p in batch]
         self.registry.set_state(ids, "ready")
-        self._sync_bm25()
+        replaced = known & set(ids)
+        stale = {c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in replaced} if replaced else set()
+        if stale:
+            self._drop_from_bm25(stale)
+        new_ids = [c.id for p in batch for c in p.chunks]
+        self.bm25.add(new_ids, [chunk_context(p.article.title, p.article.text[c.start:c.end]) for p in batch for c in p.chunks])
+        self._bm25_articles += [p.article.id for p in batch for _ in p.chunks]
+        dates = [_ordinal(p.article.published.isoformat() if p.article.published else None) for p in batch for _ in p.chunks]
+        self._bm25_dates = np.concatenate([self._bm25_dates, np.array(dates, dtype=np.int64)])
+        self._ready |= set(ids)
+
+    def _drop_from_bm25(self, chunk_ids: set[str]) -> None:
+        keep = np.array([c not in chunk_ids for c in self.bm25.chunk_ids], dtype=bool)
+        self.bm25.remove(chunk_ids)
+        self._bm25_articles = [a for a, k in zip(self._bm25_articles, keep) if k]
+        self._bm25_dates = self._bm25_dates[keep]
 
     def remove(self, ids: list[str]) -> None:
         with self._write_lock:
@@ -124,7 +230,8 @@ class Store:
             for article_id in ids:
                 self.vectors.delete_article(article_id)
             self.registry.delete(ids)
-            self._sync_bm25()
+            gone = set(ids)
+            self._drop_from_bm25({c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in gone})
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -146,7 +253,8 @@ class Store:
             low = since.toordinal() if since else 1
             high = until.toordinal() if until else 10**9
             scores = np.where((self._bm25_dates >= low) & (self._bm25_dates <= high), scores, 0.0)
-        top = np.argsort(-scores)[: k]
+        top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
+        top = top[np.argsort(-scores[top])]  # a full sort of 100k scores costs more than the scoring
         ids = self.bm25.chunk_ids
         return [(ids[i], float(scores[i])) for i in top if scores[i] > 0 and self._bm25_articles[i] in self._ready]
 

@@ -59,21 +59,29 @@ class VectorIndex:
         self._collection = collection
 
     def add(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        published = article.published.toordinal() if article.published else _NO_DATE
+        self.add_many([(article, chunks, vectors)])
+
+    def add_many(self, items: list[tuple[Article, list[Chunk], np.ndarray]]) -> None:
+        """Chunks of several articles in one add (ChromaVectorStore splits it into Chroma's max batch)."""
         nodes = []
-        for chunk, vector in zip(chunks, vectors):
-            node = TextNode(
-                id_=chunk.id,
-                text=article.text[chunk.start:chunk.end],
-                embedding=vector.tolist(),
-                metadata={"article_id": article.id, "start": chunk.start, "end": chunk.end, "published": published},
-            )
-            node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article.id)
-            nodes.append(node)
+        for article, chunks, vectors in items:
+            published = article.published.toordinal() if article.published else _NO_DATE
+            for chunk, vector in zip(chunks, vectors):
+                node = TextNode(
+                    id_=chunk.id,
+                    text=article.text[chunk.start:chunk.end],
+                    embedding=vector.tolist(),
+                    metadata={"article_id": article.id, "start": chunk.start, "end": chunk.end, "published": published},
+                )
+                node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article.id)
+                nodes.append(node)
+        if not nodes:
+            return
         try:
             self._store.add(nodes)
         except Exception as exc:
-            raise StoreError(f"Chroma rejected the chunks of {article.id}: {exc}") from exc
+            names = ", ".join(article.id for article, _, _ in items[:3]) + (" ..." if len(items) > 3 else "")
+            raise StoreError(f"Chroma rejected the chunks of {names}: {exc}") from exc
 
     def delete_article(self, article_id: str) -> None:
         try:

@@ -87,6 +87,10 @@ def test_everything_works_with_no_network_at_all(tmp_path):
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"]).returncode != 0:
         pytest.skip("needs unshare -n (root)")
     data = tmp_path / "offline"
-    run("add", str(CORPUS / f"{SEED_ID}.html"), data_dir=data, prefix=("unshare", "-n"))
-    out = json.loads(run("ask", "Who is the Kremlin spokesperson?", "--json", data_dir=data, prefix=("unshare", "-n")).stdout)
+    home = tmp_path / "home"  # OpenVINO's telemetry, were it loaded, would write ~/intel and send an event
+    home.mkdir()
+    env = {"HOME": str(home), "RAG_EMBED_ENGINE": "auto"}
+    run("add", str(CORPUS / f"{SEED_ID}.html"), data_dir=data, prefix=("unshare", "-n"), env=env)
+    out = json.loads(run("ask", "Who is the Kremlin spokesperson?", "--json", data_dir=data, prefix=("unshare", "-n"), env=env).stdout)
     assert "Peskov" in out["citations"][0]["quote"]
+    assert list(home.iterdir()) == []

@@ -97,7 +97,7 @@ def test_a_crash_mid_add_is_invisible_and_repaired_at_next_open(seed_only_librar
     # Simulate a crash after the registry row and the Chroma vectors, before `ready` and BM25.
     store.registry.set_state([SEED_ID], "ready")
     original_make_ready = store._make_ready
-    store._make_ready = lambda ids: (_ for _ in ()).throw(KeyboardInterrupt())
+    store._make_ready = lambda *args: (_ for _ in ()).throw(KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         store.index([article])
     store._make_ready = original_make_ready
