@@ -70,6 +70,12 @@ class Library:
         return self._add_loaded([Loaded(a.id, a) for a in articles], progress)
 
     def _add_loaded(self, loaded: list[Loaded], progress: Progress | None) -> list[AddResult]:
+        # Under the write lock from the first lookup: another process adding the same files
+        # finishes first, and its articles are then `unchanged` here.
+        with self.store.writing():
+            return self._add_locked(loaded, progress)
+
+    def _add_locked(self, loaded: list[Loaded], progress: Progress | None) -> list[AddResult]:
         results: list[AddResult] = []
         to_index: list[tuple[int, Article]] = []
         claimed: dict[str, str] = {}  # sha or id -> label, within this batch
@@ -119,6 +125,26 @@ class Library:
             if summary.id == article_id:
                 return summary
         raise ArticleNotFound(f"no article with id {article_id!r} (see `rag list`)")
+
+    # -- maintenance --------------------------------------------------------------------------
+
+    def doctor(self, repair: bool = True, sample: int = 20):
+        """Check (and repair) registry vs Chroma vs BM25 and verify a sample of citations."""
+        from rag.maintenance import doctor
+
+        return doctor(self, repair=repair, sample=sample)
+
+    def export(self, path: str | Path) -> int:
+        """Write the corpus to a file `import_corpus` reads; returns the number of articles."""
+        from rag.maintenance import export_corpus
+
+        return export_corpus(self, Path(path))
+
+    def import_corpus(self, path: str | Path, reembed: bool = False):
+        """Add the articles of an export file under their own ids (vectors reused when the model matches)."""
+        from rag.maintenance import import_corpus
+
+        return import_corpus(self, Path(path), reembed=reembed)
 
     # -- questions ----------------------------------------------------------------------------
 

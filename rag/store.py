@@ -7,13 +7,17 @@ nothing half-visible; `repair()` at open finishes whatever a crash interrupted.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import numpy as np
 
 from rag.bm25_index import BM25Index, fingerprint
+from rag.errors import StoreError
+from rag.locking import WriterLock
 from rag.models import Article, Chunk, Sentence
 from rag.registry import Registry
 from rag.settings import Settings
@@ -35,9 +39,11 @@ _GROUP = 64  # articles made ready together: one BM25 rebuild per group
 class Store:
     """Owns the three indexes of one data directory."""
 
-    def __init__(self, settings: Settings, embedder):
+    def __init__(self, settings: Settings, embedder, notify: Callable[[str], None] | None = None):
         self.settings = settings
         self.embedder = embedder
+        self.lock = WriterLock(settings.data_dir / "write.lock", notify)
+        self.repair_error: str | None = None  # why pending work could not be finished at open
         self.registry = Registry(settings.registry_path)
         self.vectors = VectorIndex(settings, embedder.model_name)
         self.bm25 = BM25Index(settings.bm25_path)
@@ -49,29 +55,62 @@ class Store:
 
     # -- consistency --------------------------------------------------------------------------
 
-    def repair(self) -> dict[str, int]:
-        """Finish interrupted removals, re-index pending articles, and resync BM25."""
-        with self._write_lock:
-            deleting = self.registry.ids_in_state("deleting")
-            for article_id in deleting:
-                self.vectors.delete_article(article_id)
-            if deleting:
-                self.registry.delete(deleting)
-            pending = self.registry.ids_in_state("pending")
-            if pending:
-                articles = self.registry.articles(pending)
-                self.index([articles[i] for i in pending])
-            self._sync_bm25()
-            return {"finished_removals": len(deleting), "reindexed": len(pending)}
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the write lock of this data directory (threads of this process, and other processes).
 
-    def _sync_bm25(self, force: bool = False) -> None:
+        OS and SQLite write failures (a full disk, a read-only directory) become one StoreError;
+        what was being written stays `pending` (invisible) and is finished at the next open.
+        """
+        with self._write_lock, self.lock.hold():
+            try:
+                yield
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(f"could not write to {self.settings.data_dir}: {exc}") from exc
+
+    def repair(self) -> dict[str, int]:
+        """Finish interrupted removals, re-index pending articles, and resync BM25.
+
+        Skipped while another process holds the write lock: its pending work is not interrupted.
+        """
+        with self._write_lock:
+            if not self.lock.try_acquire():
+                self._sync_bm25(rebuild=False)
+                return {"finished_removals": 0, "reindexed": 0}
+            try:
+                with self.writing():
+                    deleting = self.registry.ids_in_state("deleting")
+                    for article_id in deleting:
+                        self.vectors.delete_article(article_id)
+                    if deleting:
+                        self.registry.delete(deleting)
+                    pending = self.registry.ids_in_state("pending")
+                    if pending:
+                        articles = self.registry.articles(pending)
+                        try:
+                            self.index([articles[i] for i in pending])
+                            self.repair_error = None
+                        except StoreError as exc:
+                            # Still pending, so still invisible; reads work, and `rag doctor` names it.
+                            self.repair_error = f"{len(pending)} pending article(s) could not be re-indexed: {exc}"
+                            self.lock.notify(f"warning: {self.repair_error}")
+                    self._sync_bm25()
+                    return {"finished_removals": len(deleting), "reindexed": len(pending)}
+            finally:
+                self.lock.release()
+
+    def _sync_bm25(self, force: bool = False, rebuild: bool = True) -> None:
         rows = self.registry.ready_chunks()
         ids = [r[0] for r in rows]
-        if force or fingerprint(ids) != self.bm25.fingerprint:
+        if rebuild and (force or fingerprint(ids) != self.bm25.fingerprint):
             texts = self._chunk_texts(rows)
             self.bm25.rebuild(ids, texts)
-        self._bm25_articles = [r[1] for r in rows]
-        self._bm25_dates = np.array([date.fromisoformat(r[4]).toordinal() if r[4] else -1 for r in rows], dtype=np.int64)
+        # Aligned with the index as built: a reader that may not rebuild (another process is
+        # writing) uses the one on disk, whose chunks of removed articles are filtered out here.
+        by_id = {r[0]: r for r in rows}
+        meta = [by_id.get(c) for c in self.bm25.chunk_ids]
+        self._bm25_articles = [m[1] if m else "" for m in meta]
+        self._bm25_dates = np.array([date.fromisoformat(m[4]).toordinal() if m and m[4] else -1 for m in meta], dtype=np.int64)
         self._ready = self.registry.ready_ids()
 
     def _chunk_texts(self, rows: list[tuple]) -> list[str]:
@@ -87,7 +126,7 @@ class Store:
 
     def index(self, articles: list[Article], progress: Progress | None = None) -> None:
         """Segment, chunk, embed and store articles (new ones or new versions), then make them ready."""
-        with self._write_lock:
+        with self.writing():
             group: list[str] = []
             for done, article in enumerate(articles, 1):
                 self._index_one(article)
@@ -118,7 +157,7 @@ class Store:
         self._sync_bm25()
 
     def remove(self, ids: list[str]) -> None:
-        with self._write_lock:
+        with self.writing():
             self.registry.set_state(ids, "deleting")
             self._ready -= set(ids)
             for article_id in ids:
