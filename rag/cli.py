@@ -116,9 +116,11 @@ def add(ctx, paths, as_json):
             bar = tqdm(total=total, unit="article", file=sys.stderr, disable=total < 3 or as_json, desc="indexing")
         bar.update(done - bar.n)
 
-    results = library.add(list(paths), progress=progress)
-    if bar is not None:
-        bar.close()
+    try:
+        results = library.add(list(paths), progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()  # before any error message, so that starts on its own line
     if as_json:
         emit_json([r.model_dump() for r in results])
     else:

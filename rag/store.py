@@ -7,6 +7,7 @@ nothing half-visible; `repair()` at open finishes whatever a crash interrupted.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -34,6 +35,9 @@ def chunk_context(title: str, chunk_text: str) -> str:
     """
     return f"{title}\n{chunk_text}"
 _GROUP = 64  # articles made ready together: one BM25 rebuild per group
+# Below this much free space a write failure is reported as a full disk. SQLite and Chroma write
+# in pages and log segments of up to a few MB, so they fail before the disk reaches 0 bytes.
+_LOW_DISK_BYTES = 16 * 1024 * 1024
 
 
 class Store:
@@ -65,8 +69,24 @@ class Store:
         with self._write_lock, self.lock.hold():
             try:
                 yield
+            except StoreError as exc:
+                hint = self._disk_hint()
+                if not hint or hint in str(exc):
+                    raise
+                raise StoreError(f"{exc}{hint}") from exc
             except (OSError, sqlite3.Error) as exc:
-                raise StoreError(f"could not write to {self.settings.data_dir}: {exc}") from exc
+                raise StoreError(f"could not write to {self.settings.data_dir}: {exc}{self._disk_hint()}") from exc
+
+    def _disk_hint(self) -> str:
+        """Names a full disk: Chroma reports one only as a failed compaction or write."""
+        try:
+            free = shutil.disk_usage(self.settings.data_dir).free
+        except OSError:
+            return ""
+        if free >= _LOW_DISK_BYTES:
+            return ""
+        return (f" (the disk holding {self.settings.data_dir} is full: {free // 1024} KB free; free some space "
+                "and run the command again: what was being written is finished then)")
 
     def repair(self) -> dict[str, int]:
         """Finish interrupted removals, re-index pending articles, and resync BM25.
