@@ -8,7 +8,7 @@ export ORT_DISABLE_TELEMETRY=1
 export GRADIO_ANALYTICS_ENABLED=False
 export ANONYMIZED_TELEMETRY=False
 
-.PHONY: setup run test eval bench browser clean local-llm
+.PHONY: setup run test eval bench browser clean local-llm stress
 
 setup: $(VENV)/.installed
 
@@ -36,6 +36,12 @@ eval: setup
 
 bench: setup
 	$(PY) bench/bench_core.py --dataset $(SQUAD)
+
+# Longer reliability runs (tests/ runs short versions): `rag add` of 200 articles killed with
+# SIGKILL 20 times, a full disk (as root), then 8 askers with a writer process for 60 s.
+stress: setup
+	$(PY) bench/stress_crash.py --articles 200 --kills 20 --disk-full
+	$(PY) bench/stress_concurrency.py --seconds 60 --askers 8
 
 # A local OpenAI-compatible server (llama.cpp + SmolLM2-135M) for LLM mode without an API key;
 # it prints the environment to use in another shell. Ctrl-C stops it.

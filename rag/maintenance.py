@@ -133,6 +133,14 @@ def doctor(library, repair: bool = True, sample: int = 20, seed: int = 0) -> Doc
     """Check registry vs Chroma vs BM25, repair what the registry can rebuild, verify citations."""
     store: Store = library.store
     problems, reindex, orphans = find_problems(store)
+    # Opening the store already finished what a crash interrupted; say so.
+    opened = store.opened_repairs
+    if opened.get("reindexed"):
+        problems.insert(0, Problem(kind="pending", repaired=True, detail=f"{opened['reindexed']} article(s) left pending by an "
+                                   "interrupted write were re-indexed when the store opened"))
+    if opened.get("finished_removals"):
+        problems.insert(0, Problem(kind="deleting", repaired=True, detail=f"{opened['finished_removals']} interrupted "
+                                   "removal(s) were finished when the store opened"))
     if repair and problems:
         with store.writing():
             store.repair()  # finishes pending / deleting work and resyncs BM25

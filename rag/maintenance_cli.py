@@ -11,7 +11,8 @@ from rag.safe_output import clean
 
 
 @click.command()
-@click.option("--no-repair", is_flag=True, help="Only check; change nothing.")
+@click.option("--no-repair", is_flag=True,
+              help="Only check (writes a crash interrupted are still finished when the store opens).")
 @click.option("--sample", type=click.IntRange(0, 10_000), default=20, show_default=True,
               help="Ready articles whose citations are verified.")
 @data_dir_option

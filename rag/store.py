@@ -55,7 +55,7 @@ class Store:
         self._ready: set[str] = set()
         self._bm25_dates = np.zeros(0, dtype=np.int64)
         self._bm25_articles: list[str] = []
-        self.repair()
+        self.opened_repairs = self.repair()  # reported by `rag doctor`
 
     # -- consistency --------------------------------------------------------------------------
 
