@@ -12,7 +12,7 @@ import click
 
 from rag.errors import RagError
 from rag.models import Answer, Turn
-from rag.safe_output import clean
+from rag.safe_output import clean, redact
 from rag.settings import Settings
 
 # Commands whose code lives in other packages, imported only when used.
@@ -45,7 +45,7 @@ class RagGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RagError as exc:
-            click.echo(f"error: {clean(exc)}", err=True)
+            click.echo(f"error: {clean(redact(exc, root_state(ctx)['settings'].openai_api_key))}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -260,6 +260,6 @@ def chat(ctx, k, since, until, mode, as_json):
         try:
             answer = run_question(library, question, history, as_json, kwargs)
         except RagError as exc:
-            click.echo(f"error: {clean(exc)}", err=True)
+            click.echo(f"error: {clean(redact(exc, library.settings.openai_api_key))}", err=True)
             continue
         history.append(Turn(question=question, answer=answer.answer))

@@ -21,6 +21,7 @@ from rag.evidence import select_evidence
 from rag.grounding import GroundingJudge
 from rag.models import AddResult, Answer, Article, ArticleSummary, Turn
 from rag.retrieval import HybridRetriever, RetrievalMode
+from rag.safe_output import redact
 from rag.settings import Settings
 from rag.store import Progress, Store
 
@@ -169,7 +170,8 @@ class Library:
             try:
                 condensed = self._llm().llm.condense(question, history)
             except LLMError as exc:
-                return rewrite_followup(question, history), f"LLM unavailable ({exc}); used the offline answerer."
+                return rewrite_followup(question, history), redact(f"LLM unavailable ({exc}); used the offline answerer.",
+                                                                   self.settings.openai_api_key)
             if condensed:
                 return condensed, None
         return rewrite_followup(question, history), None
@@ -235,7 +237,7 @@ class Library:
                     streamed.append(event)
                     yield event
         except LLMError as exc:
-            notice = f"LLM unavailable: {exc}. Answered in extractive mode instead."
+            notice = redact(f"LLM unavailable: {exc}. Answered in extractive mode instead.", self.settings.openai_api_key)
             mode = "extractive"
             for event in self.extractive.stream(standalone, evidence, articles):
                 if isinstance(event, Draft):

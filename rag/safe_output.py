@@ -17,3 +17,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def clean(text: object) -> str:
     """`text` as a string with control characters (except newline and tab) written as \\xNN."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def redact(text: object, secret: str | None) -> str:
+    """`text` with `secret` (the API key) replaced: servers echo a rejected key in their errors."""
+    text = str(text)
+    return text.replace(secret, "[API key]") if secret and len(secret) >= 4 else text
