@@ -92,6 +92,8 @@ from chromadb.config import Settings
 
 
 def inspect(data):
+    if not (data / "registry.sqlite3").exists():  # killed before the library created anything
+        return {"articles": {}, "chunks": {}, "chroma": {}, "bm25": None, "bad_spans": []}
     db = sqlite3.connect(data / "registry.sqlite3")
 
     def rows(sql):

@@ -71,7 +71,8 @@ def test_doctor_names_what_it_cannot_repair_and_exits_non_zero(seed_only_library
 def test_doctor_without_repair_only_reports(seed_only_library):
     seed_only_library.store.registry.set_state([SEED_ID], "pending")
     report = seed_only_library.doctor(repair=False, sample=0)
-    assert not report.ok and [p.kind for p in report.remaining] == ["pending"]
+    # A pending article is not answerable, so BM25 (built from ready chunks) disagrees too.
+    assert not report.ok and sorted(p.kind for p in report.remaining) == ["bm25", "pending"]
     assert seed_only_library.store.registry.ids_in_state("pending") == [SEED_ID]
     assert seed_only_library.doctor(sample=0).ok  # and with repair it is fixed
     assert seed_only_library.store.registry.ids_in_state("pending") == []
@@ -86,8 +87,9 @@ def test_export_import_is_lossless(corpus_library, tmp_path, reembed):
     assert (result.added, result.updated, result.unchanged) == (len(corpus_library.articles()), 0, 0)
     assert result.reused_vectors is (not reembed)
     fields = ("id", "title", "source", "url", "published", "sha256", "chars", "chunks", "state")
-    assert [s.model_dump(include=set(fields)) for s in target.articles()] == \
-        [s.model_dump(include=set(fields)) for s in corpus_library.articles()]
+    # (added_at is when each library got the article, so the listing order of same-day articles may differ)
+    assert sorted((s.model_dump(include=set(fields)) for s in target.articles()), key=lambda d: d["id"]) == \
+        sorted((s.model_dump(include=set(fields)) for s in corpus_library.articles()), key=lambda d: d["id"])
     for s in corpus_library.articles():
         assert target.article(s.id) == corpus_library.article(s.id)
     for question in QUESTIONS:
