@@ -161,7 +161,7 @@ def violations(state: dict, after_restart: bool) -> list[str]:
         if stuck:
             out.append(f"left unrepaired: {stuck}")
         want = sorted(c for aid in ready for c in chunks.get(aid, []))
-        if state["bm25"] is None or sorted(state["bm25"]) != want:
+        if sorted(state["bm25"] or []) != want:  # no BM25 files is right only for no ready chunks
             have = set(state["bm25"] or [])
             out.append(f"BM25 != ready chunks ({len(have - set(want))} extra, {len(set(want) - have)} missing)")
         for aid in chroma:
