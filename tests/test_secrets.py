@@ -105,3 +105,29 @@ def test_the_api_key_never_appears_in_any_output(echoing_server, corpus_library,
     leaks = [name for name, (_, text) in outputs.items() if KEY in text or KEY[8:] in text]
     leaks += [str(p) for p in files if KEY.encode() in p.read_bytes() or KEY[8:].encode() in p.read_bytes()]
     assert leaks == [], leaks
+
+
+def _external_address() -> str | None:
+    """This machine's address on its default route (a UDP connect sends nothing), if any."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            address = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_the_ui_listens_only_on_loopback_by_default(ui_server):
+    import socket
+    from urllib.parse import urlparse
+
+    port = urlparse(ui_server.url).port
+    socket.create_connection(("127.0.0.1", port), timeout=10).close()
+    address = _external_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to try")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((address, port), timeout=10)
