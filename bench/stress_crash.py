@@ -274,6 +274,10 @@ def run(articles: int, kills: int, seed: int, workdir: Path, mutate_each: int | 
     return stats
 
 
+class CannotMount(RuntimeError):
+    """No size-limited filesystem here (mounting needs root and CAP_SYS_ADMIN)."""
+
+
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith(("error:", "warning:"))]
 
@@ -289,7 +293,10 @@ def disk_full(workdir: Path, articles: int = 40, size_kb: int = 6144, repeat: in
     for path in sorted(folder.iterdir()):
         path.write_text(path.read_text() * repeat, encoding="utf-8")
     mount.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(mount)], check=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(mount)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        raise CannotMount(f"cannot mount a tmpfs at {mount}: {mounted.stderr.strip()}")
     try:
         data_dir = mount / "data"
         first = rag(["add", str(folder)], data_dir)
