@@ -8,7 +8,7 @@ export ORT_DISABLE_TELEMETRY=1
 export GRADIO_ANALYTICS_ENABLED=False
 export ANONYMIZED_TELEMETRY=False
 
-.PHONY: setup run test eval bench bench-full browser clean local-llm
+.PHONY: setup run test eval bench bench-full browser clean local-llm stress
 
 setup: $(VENV)/.installed
 
@@ -44,6 +44,12 @@ bench-full: setup
 	$(PY) bench/bench_ingest.py --levers --squad $(SQUAD) --rtqa-docs 500 --out ingest-full
 	$(PY) bench/bench_scale.py --sizes 2500 25000 100000 --server --out scale-full
 	$(PY) bench/bench_memory.py --docs 2453 --out memory-full
+
+# Longer reliability runs (tests/ runs short versions): `rag add` of 200 articles killed with
+# SIGKILL 20 times, a full disk (as root), then 8 askers with a writer process for 60 s.
+stress: setup
+	$(PY) bench/stress_crash.py --articles 200 --kills 20 --disk-full
+	$(PY) bench/stress_concurrency.py --seconds 60 --askers 8
 
 # A local OpenAI-compatible server (llama.cpp via xllamacpp + Qwen2.5 1.5B) for LLM mode without
 # an API key; it prints the environment to use in another shell. Ctrl-C stops it.

@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from bench.common import RESULTS, machine, peak_rss_mb, rtqa_articles, rtqa_questions, summary_ms, timed, write_result  # noqa: E402
 from rag import store as store_module  # noqa: E402
 from rag.library import Library  # noqa: E402
-from rag.llm_server import free_port  # noqa: E402
+from rag.llm.server import free_port  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 

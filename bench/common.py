@@ -45,7 +45,7 @@ def peak_rss_mb() -> float:
 
 def rtqa_articles(limit: int | None = None, path: Path = RTQA_DOCS) -> list:
     """RealTimeQA docs as Articles (the first `limit` with text), made as `rag eval` makes them."""
-    from rag.articles import make_article
+    from rag.ingest.canonical import make_article
 
     from evals.datasets import _host, _safe_date
 

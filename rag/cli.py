@@ -12,6 +12,7 @@ import click
 
 from rag.errors import RagError
 from rag.models import Answer, Turn
+from rag.safe_output import clean, redact
 from rag.settings import Settings
 
 # Commands whose code lives in other packages, imported only when used.
@@ -21,6 +22,9 @@ LAZY_COMMANDS = {
     "llm-server": ("rag.llm.server", "command"),
     "feeds": ("rag.cli_web", "feeds"),
     "watch": ("rag.cli_web", "watch"),
+    "doctor": ("rag.maintenance_cli", "doctor"),
+    "export": ("rag.maintenance_cli", "export"),
+    "import": ("rag.maintenance_cli", "import_"),
 }
 
 
@@ -43,7 +47,7 @@ class RagGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RagError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {clean(redact(exc, root_state(ctx)['settings'].openai_api_key))}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -120,18 +124,20 @@ def add(ctx, paths, sitemap, since, follow_symlinks, as_json):
             bar = tqdm(total=total, unit="article", file=sys.stderr, disable=total < 3 or as_json, desc="indexing")
         bar.update(done - bar.n)
 
-    results = library.add(list(paths), progress=progress, follow_symlinks=follow_symlinks) if paths else []
-    if sitemap:
-        results += library.add_sitemap(sitemap, since=since.date() if since else None, progress=progress)
-    if bar is not None:
-        bar.close()
+    try:
+        results = library.add(list(paths), progress=progress, follow_symlinks=follow_symlinks) if paths else []
+        if sitemap:
+            results += library.add_sitemap(sitemap, since=since.date() if since else None, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()  # before any error message, so that starts on its own line
     if as_json:
         emit_json([r.model_dump() for r in results])
     else:
         for r in results:
             detail = f" ({r.reason})" if r.reason else ""
             target = f" -> {r.article_id}" if r.article_id else ""
-            click.echo(f"{r.status:9} {r.path}{target}{detail}")
+            click.echo(clean(f"{r.status:9} {r.path}{target}{detail}"))
         counts = {s: sum(r.status == s for r in results) for s in ("added", "updated", "unchanged", "failed")}
         click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
     ctx.exit(1 if any(r.status == "failed" for r in results) else 0)
@@ -150,7 +156,7 @@ def list_articles(ctx, as_json):
     if not summaries:
         click.echo("No articles yet: add some with `rag add PATH`.")
     for s in summaries:
-        click.echo(f"{s.id}\t{s.published or '-'}\t{s.source or '-'}\t{s.chunks} chunks\t{s.title}")
+        click.echo(clean(f"{s.id}\t{s.published or '-'}\t{s.source or '-'}\t{s.chunks} chunks\t{s.title}"))
 
 
 @main.command()
@@ -164,15 +170,15 @@ def show(ctx, article_id, as_json):
     if as_json:
         emit_json(article.model_dump(mode="json"))
         return
-    click.echo(f"{article.title}\n{article.source or '-'} | {article.published or '-'} | {article.url or '-'}")
+    click.echo(clean(f"{article.title}\n{article.source or '-'} | {article.published or '-'} | {article.url or '-'}"))
     click.echo(f"id {article.id} | sha256 {article.sha256}")
     origin = open_library(ctx).ingest.origin(article.id)
     if origin is not None and origin.fetched_at:
         by = f" | by {origin.author}" if origin.author else ""
         feed = f" | feed {origin.feed_url}" if origin.feed_url else ""
-        click.echo(f"fetched {origin.fetched_at} from {origin.location}{by}{feed}")
+        click.echo(clean(f"fetched {origin.fetched_at} from {origin.location}{by}{feed}"))
     click.echo()
-    click.echo(article.text)
+    click.echo(clean(article.text))
 
 
 @main.command()
@@ -186,7 +192,7 @@ def remove(ctx, article_id, as_json):
     if as_json:
         emit_json({"removed": summary.id, "title": summary.title})
     else:
-        click.echo(f"removed {summary.id} ({summary.title})")
+        click.echo(clean(f"removed {summary.id} ({summary.title})"))
 
 
 def ask_options(f):
@@ -203,18 +209,18 @@ def _ask_kwargs(k, since, until, mode) -> dict:
 
 def print_answer(answer: Answer, streamed: bool, pages: dict[int, int] | None = None) -> None:
     if not streamed:
-        click.echo(answer.answer)
+        click.echo(clean(answer.answer))
     if answer.notice:
-        click.secho(f"note: {answer.notice}", fg="yellow", err=True)
+        click.secho(clean(f"note: {answer.notice}"), fg="yellow", err=True)
     if answer.standalone_question != answer.question:
-        click.secho(f"(searched for: {answer.standalone_question})", dim=True)
+        click.secho(clean(f"(searched for: {answer.standalone_question})"), dim=True)
     for c in answer.citations:
         meta = ", ".join(str(x) for x in (c.source, c.published) if x)
         page = f" p. {pages[c.n]}" if pages and c.n in pages else ""
-        click.echo(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + f" [{c.article_id} {c.start}-{c.end}{page}]")
-        click.echo(f"    “{c.quote}”")
+        click.echo(clean(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + f" [{c.article_id} {c.start}-{c.end}{page}]"))
+        click.echo(clean(f"    “{c.quote}”"))
     for claim in answer.unsupported:
-        click.secho(f"unsupported: {claim}", fg="red")
+        click.secho(clean(f"unsupported: {claim}"), fg="red")
 
 
 def run_question(library, question: str, history: list[Turn], as_json: bool, kwargs: dict) -> Answer:
@@ -223,7 +229,7 @@ def run_question(library, question: str, history: list[Turn], as_json: bool, kwa
         if isinstance(event, Answer):
             answer = event
         elif not as_json:
-            click.echo(event, nl=False)
+            click.echo(clean(event), nl=False)
             shown.append(event)
     if shown:
         click.echo()
@@ -277,6 +283,6 @@ def chat(ctx, k, since, until, mode, as_json):
         try:
             answer = run_question(library, question, history, as_json, kwargs)
         except RagError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {clean(redact(exc, library.settings.openai_api_key))}", err=True)
             continue
         history.append(Turn(question=question, answer=answer.answer))

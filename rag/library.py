@@ -25,6 +25,7 @@ from rag.evidence import select_evidence
 from rag.judge import make_judge
 from rag.models import AddResult, Answer, Article, ArticleSummary, Turn
 from rag.retrieval import HybridRetriever, RetrievalMode
+from rag.safe_output import redact
 from rag.settings import Settings
 from rag.store import Progress, Store
 
@@ -117,6 +118,12 @@ class Library:
         return self._add_loaded([Loaded(a.id, a) for a in articles], progress)
 
     def _add_loaded(self, loaded: list[Loaded], progress: Progress | None) -> list[AddResult]:
+        # Under the write lock from the first lookup: another process adding the same files
+        # finishes first, and its articles are then `unchanged` here.
+        with self.store.writing():
+            return self._add_locked(loaded, progress)
+
+    def _add_locked(self, loaded: list[Loaded], progress: Progress | None) -> list[AddResult]:
         results: list[AddResult] = []
         to_index: list[tuple[int, Article]] = []
         claimed: dict[str, str] = {}  # sha or id -> label, within this batch
@@ -174,6 +181,26 @@ class Library:
                 return summary
         raise ArticleNotFound(f"no article with id {article_id!r} (see `rag list`)")
 
+    # -- maintenance --------------------------------------------------------------------------
+
+    def doctor(self, repair: bool = True, sample: int = 20):
+        """Check (and repair) registry vs Chroma vs BM25 and verify a sample of citations."""
+        from rag.maintenance import doctor
+
+        return doctor(self, repair=repair, sample=sample)
+
+    def export(self, path: str | Path) -> int:
+        """Write the corpus to a file `import_corpus` reads; returns the number of articles."""
+        from rag.maintenance import export_corpus
+
+        return export_corpus(self, Path(path))
+
+    def import_corpus(self, path: str | Path, reembed: bool = False):
+        """Add the articles of an export file under their own ids (vectors reused when the model matches)."""
+        from rag.maintenance import import_corpus
+
+        return import_corpus(self, Path(path), reembed=reembed)
+
     # -- questions ----------------------------------------------------------------------------
 
     @property
@@ -202,7 +229,8 @@ class Library:
             try:
                 condensed = condense(self._llm(llm).llm, question, history)
             except LLMError as exc:
-                return rewrite_followup(question, history), f"LLM unavailable ({exc}); used the offline answerer."
+                return rewrite_followup(question, history), redact(f"LLM unavailable ({exc}); used the offline answerer.",
+                                                                   self.settings.openai_api_key)
             if condensed:
                 return condensed, None
         return rewrite_followup(question, history), None
@@ -270,7 +298,7 @@ class Library:
                     streamed.append(event)
                     yield event
         except LLMError as exc:
-            notice = f"LLM unavailable: {exc}. Answered in extractive mode instead."
+            notice = redact(f"LLM unavailable: {exc}. Answered in extractive mode instead.", self.settings.openai_api_key)
             mode = "extractive"
             for event in self.extractive.stream(standalone, evidence, articles):
                 if isinstance(event, Draft):

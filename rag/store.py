@@ -7,16 +7,21 @@ nothing half-visible; `repair()` at open finishes whatever a crash interrupted.
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from rag.bm25_index import BM25Index
+from rag.errors import StoreError
+from rag.locking import WriterLock
 from rag.models import Article, Chunk, Sentence
 from rag.registry import Registry
 from rag.settings import Settings
@@ -37,6 +42,9 @@ def chunk_context(title: str, chunk_text: str) -> str:
 # Chunks embedded (and added to Chroma) together: enough for length bucketing to fill batches of
 # similar lengths, small enough that progress moves and a crash loses little. bench/ measured it.
 _EMBED_CHUNKS = 256
+# Below this much free space a write failure is reported as a full disk. SQLite and Chroma write
+# in pages and log segments of up to a few MB, so they fail before the disk reaches 0 bytes.
+_LOW_DISK_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -65,9 +73,11 @@ def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 64)
 class Store:
     """Owns the three indexes of one data directory."""
 
-    def __init__(self, settings: Settings, embedder):
+    def __init__(self, settings: Settings, embedder, notify: Callable[[str], None] | None = None):
         self.settings = settings
         self.embedder = embedder
+        self.lock = WriterLock(settings.data_dir / "write.lock", notify)
+        self.repair_error: str | None = None  # why pending work could not be finished at open
         self.registry = Registry(settings.registry_path)
         self.vectors = VectorIndex(settings, embedder.model_name)
         self.bm25 = BM25Index(settings.bm25_path)
@@ -75,33 +85,83 @@ class Store:
         self._ready: set[str] = set()
         self._bm25_dates = np.zeros(0, dtype=np.int64)
         self._bm25_articles: list[str] = []
-        self.repair()
+        self.opened_repairs = self.repair()  # reported by `rag doctor`
 
     # -- consistency --------------------------------------------------------------------------
 
-    def repair(self) -> dict[str, int]:
-        """Finish interrupted removals, re-index pending articles, and resync BM25."""
-        with self._write_lock:
-            deleting = self.registry.ids_in_state("deleting")
-            for article_id in deleting:
-                self.vectors.delete_article(article_id)
-            if deleting:
-                self.registry.delete(deleting)
-            self._sync_bm25()
-            pending = self.registry.ids_in_state("pending")
-            if pending:
-                articles = self.registry.articles(pending)
-                self.index([articles[i] for i in pending])
-            return {"finished_removals": len(deleting), "reindexed": len(pending)}
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the write lock of this data directory (threads of this process, and other processes).
 
-    def _sync_bm25(self) -> None:
-        """Make BM25 hold exactly the ready chunks (rebuilt from the registry if it does not)."""
+        OS and SQLite write failures (a full disk, a read-only directory) become one StoreError;
+        what was being written stays `pending` (invisible) and is finished at the next open.
+        """
+        with self._write_lock, self.lock.hold():
+            try:
+                yield
+            except StoreError as exc:
+                hint = self._disk_hint()
+                if not hint or hint in str(exc):
+                    raise
+                raise StoreError(f"{exc}{hint}") from exc
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(f"could not write to {self.settings.data_dir}: {exc}{self._disk_hint()}") from exc
+
+    def _disk_hint(self) -> str:
+        """Names a full disk: Chroma reports one only as a failed compaction or write."""
+        try:
+            free = shutil.disk_usage(self.settings.data_dir).free
+        except OSError:
+            return ""
+        if free >= _LOW_DISK_BYTES:
+            return ""
+        return (f" (the disk holding {self.settings.data_dir} is full: {free // 1024} KB free; free some space "
+                "and run the command again: what was being written is finished then)")
+
+    def repair(self) -> dict[str, int]:
+        """Finish interrupted removals, re-index pending articles, and resync BM25.
+
+        Skipped while another process holds the write lock: its pending work is not interrupted.
+        """
+        with self._write_lock:
+            if not self.lock.try_acquire():
+                self._sync_bm25(rebuild=False)
+                return {"finished_removals": 0, "reindexed": 0}
+            try:
+                with self.writing():
+                    deleting = self.registry.ids_in_state("deleting")
+                    for article_id in deleting:
+                        self.vectors.delete_article(article_id)
+                    if deleting:
+                        self.registry.delete(deleting)
+                    # BM25 first: re-indexing pending articles appends to it incrementally.
+                    self._sync_bm25()
+                    pending = self.registry.ids_in_state("pending")
+                    if pending:
+                        articles = self.registry.articles(pending)
+                        try:
+                            self.index([articles[i] for i in pending])
+                            self.repair_error = None
+                        except StoreError as exc:
+                            # Still pending, so still invisible; reads work, and `rag doctor` names it.
+                            self.repair_error = f"{len(pending)} pending article(s) could not be re-indexed: {exc}"
+                            self.lock.notify(f"warning: {self.repair_error}")
+                    return {"finished_removals": len(deleting), "reindexed": len(pending)}
+            finally:
+                self.lock.release()
+
+    def _sync_bm25(self, rebuild: bool = True) -> None:
+        """Make BM25 hold exactly the ready chunks (rebuilt from the registry if it does not).
+
+        With `rebuild=False` (another process is writing) the index on disk is used as it is:
+        its chunks of articles that are no longer ready are filtered out at search time."""
         rows = self.registry.ready_chunks()
-        if sorted(self.bm25.chunk_ids) != [r[0] for r in rows]:  # rows come ordered by chunk id
+        if rebuild and sorted(self.bm25.chunk_ids) != [r[0] for r in rows]:  # rows come ordered by chunk id
             self.bm25.rebuild([r[0] for r in rows], self._chunk_texts(rows))
         by_id = {r[0]: r for r in rows}
-        self._bm25_articles = [by_id[c][1] for c in self.bm25.chunk_ids]
-        self._bm25_dates = np.array([_ordinal(by_id[c][4]) for c in self.bm25.chunk_ids], dtype=np.int64)
+        meta = [by_id.get(c) for c in self.bm25.chunk_ids]
+        self._bm25_articles = [m[1] if m else "" for m in meta]
+        self._bm25_dates = np.array([_ordinal(m[4]) if m else -1 for m in meta], dtype=np.int64)
         self._ready = self.registry.ready_ids()
 
     def _chunk_texts(self, rows: list[tuple]) -> list[str]:
@@ -122,7 +182,7 @@ class Store:
         (the model runs outside the GIL), and embedded in batches of about `_EMBED_CHUNKS` chunks
         across articles, so length bucketing has enough texts to group and Chroma gets one add.
         """
-        with self._write_lock:
+        with self.writing():
             known = set(self.registry.articles([a.id for a in articles]))  # updates or crash leftovers
             batch: list[_Prepared] = []
             done = 0
@@ -224,7 +284,7 @@ class Store:
         self._bm25_dates = self._bm25_dates[keep]
 
     def remove(self, ids: list[str]) -> None:
-        with self._write_lock:
+        with self.writing():
             self.registry.set_state(ids, "deleting")
             self._ready -= set(ids)
             for article_id in ids:

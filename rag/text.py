@@ -61,7 +61,8 @@ def _reattach_closers(text: str, spans: list[tuple[int, int]]) -> list[tuple[int
     fixed: list[tuple[int, int]] = []
     for start, end in spans:
         match = _LEADING_CLOSERS.match(text[start:end])
-        if match and fixed and text[fixed[-1][1]:start].strip() == "":
+        gap = text[fixed[-1][1]:start] if fixed else ""
+        if match and fixed and gap.strip() == "" and "\n" not in gap:  # a line break ends a sentence
             prev_start, _ = fixed[-1]
             fixed[-1] = (prev_start, start + match.end())
             start += match.end()

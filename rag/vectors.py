@@ -114,3 +114,37 @@ class VectorIndex:
             raise StoreError(f"Chroma query failed: {exc}") from exc
         # ChromaVectorStore reports exp(-distance); with cosine space distance = 1 - cos.
         return [(i, 1.0 + math.log(max(s, 1e-12))) for i, s in zip(result.ids or [], result.similarities or [])]
+
+    def chunk_ids_by_article(self) -> dict[str, set[str]]:
+        """Every stored chunk id, grouped by the article id in its metadata (for consistency checks)."""
+        out: dict[str, set[str]] = {}
+        offset, page = 0, 5000
+        try:
+            while True:
+                got = self._collection.get(include=["metadatas"], limit=page, offset=offset)
+                for chunk_id, meta in zip(got["ids"], got["metadatas"] or []):
+                    out.setdefault(str((meta or {}).get("article_id", "")), set()).add(chunk_id)
+                if len(got["ids"]) < page:
+                    return out
+                offset += page
+        except Exception as exc:
+            raise StoreError(f"Chroma could not list its chunks: {exc}") from exc
+
+    def delete_ids(self, chunk_ids: list[str]) -> None:
+        try:
+            for i in range(0, len(chunk_ids), 5000):
+                self._collection.delete(ids=chunk_ids[i:i + 5000])
+        except Exception as exc:
+            raise StoreError(f"Chroma could not delete {len(chunk_ids)} chunks: {exc}") from exc
+
+    def vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vector of each chunk id that exists (for export)."""
+        out: dict[str, np.ndarray] = {}
+        try:
+            for i in range(0, len(chunk_ids), 5000):
+                got = self._collection.get(ids=chunk_ids[i:i + 5000], include=["embeddings"])
+                for chunk_id, vector in zip(got["ids"], got["embeddings"]):
+                    out[chunk_id] = np.asarray(vector, dtype=np.float32)
+        except Exception as exc:
+            raise StoreError(f"Chroma could not read chunk vectors: {exc}") from exc
+        return out

@@ -19,7 +19,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 def _corpus_sentences() -> list[str]:
-    from rag.articles import load_file
+    from rag.ingest.files import load_file
 
     texts = []
     for path in sorted(CORPUS.glob("0[1-5]-*")):
@@ -102,7 +102,7 @@ def test_store_gives_every_sentence_a_vector_late_or_separate(tmp_path, texts):
     """Late chunking covers every sentence, including one too long for the model's 256 tokens in
     its chunk (it falls back to its own pass) and sentences shared by overlapping chunks; the
     vectors are unit length and near a second pass's."""
-    from rag.articles import make_article
+    from rag.ingest.canonical import make_article
     from rag.library import Library
     from rag.settings import Settings
 

@@ -14,8 +14,7 @@ def write(path, **record):
 
 
 def chroma_ids(library, article_id):
-    got = library.store.vectors._collection.get(where={"document_id": article_id})
-    return set(got["ids"])
+    return library.store.vectors.chunk_ids_by_article().get(article_id, set())
 
 
 def bm25_ids(library, article_id):

@@ -44,7 +44,9 @@ class Loaded:
 
 def normalize_text(raw: str) -> str:
     """Canonical form: NFC, no zero-width characters, single spaces, at most one blank line."""
-    text = unicodedata.normalize("NFC", raw).translate(_ZERO_WIDTH)
+    # Zero-width characters go before NFC: one between a letter and its combining mark would
+    # otherwise leave the pair uncomposed (not NFC, and a second pass would change the text).
+    text = unicodedata.normalize("NFC", raw.translate(_ZERO_WIDTH))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = re.sub(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
