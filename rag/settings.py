@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=5, validation_alias="RAG_RRF_K")
     max_file_mb: float = Field(default=20.0, validation_alias="RAG_MAX_FILE_MB")
     abstain_threshold: float = Field(default=0.10, validation_alias="RAG_ABSTAIN_THRESHOLD")
+    recency_half_life_days: float = Field(default=14.0, gt=0, validation_alias="RAG_RECENCY_HALF_LIFE_DAYS")
 
     @model_validator(mode="after")
     def _default_llm(self) -> "Settings":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rag.models import Citation, Claim
+from rag.models import AnswerSpan, Citation, Claim
 
 ABSTAIN_TEXT = "The corpus does not say: no indexed article supports an answer to this question."
 
@@ -16,6 +16,7 @@ class Draft:
     claims: list[Claim] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     abstained: bool = False
+    answer_span: AnswerSpan | None = None
 
 
 def abstention() -> Draft:
