@@ -25,7 +25,13 @@ def test_cited_answer_highlights_the_cited_span(ui_server, ui_library, open_page
 
     markers = answer.locator("a.cite")
     assert markers.count() == len(library_answer["citations"])
-    assert answer.inner_text().startswith(library_answer["citations"][0]["quote"][:40])
+    span = library_answer.get("answer_span")
+    if span:  # a factoid: the short answer phrase first, in bold, then the cited sentence
+        assert answer.inner_text().startswith(span["text"].strip())
+        assert answer.locator(".short-answer").text_content() == span["text"].strip()
+        strong = ui.page.locator(f"#sources #src-1-{span['n']} mark .answer-span")
+        assert strong.text_content() == span["text"]
+    assert library_answer["citations"][0]["quote"][:40] in answer.inner_text()
     for i, citation in enumerate(library_answer["citations"], 1):
         card = ui.page.locator(f"#sources #src-1-{i}")
         assert card.get_attribute("data-article") == citation["article_id"]
