@@ -22,7 +22,7 @@ CACHE_ROOT = Path(".eval-cache")
 RATE_KEYS = (
     "retrieval.hit_at_1", "retrieval.hit_at_5", "retrieval.hit_at_10", "retrieval.mrr_at_10",
     "answer.contains_gold", "answer.exact_match", "answer.f1", "answer.short_em", "answer.short_f1",
-    "answer.choice_accuracy",
+    "answer.choice_accuracy", "answer.correct",
     "citations.valid_rate", "citations.recall", "citations.precision",
     "abstention.on_unanswerable", "abstention.on_answerable",
 )
@@ -172,6 +172,10 @@ def per_question_values(results: list[dict]) -> dict[str, list[float]]:
         "citations.recall": [float(np.mean(x["statements_supported"])) for x in v if x.get("statements_supported")],
         "citations.precision": [float(np.mean(x["citations_precise"])) for x in v if x.get("citations_precise")],
         "abstention.on_unanswerable": [float(x["abstained"]) for r, x in zip(results, v) if not r["answerable"]],
+        # Right by the gold: an answerable question answered with a gold answer in it, an
+        # unanswerable one abstained on (over all questions, unlike the rates above).
+        "answer.correct": [float(not x["abstained"] and x["contains_gold"] == 1.0) if r["answerable"] else float(x["abstained"])
+                           for r, x in zip(results, v) if not r["answerable"] or "contains_gold" in x],
         "abstention.on_answerable": [float(x["abstained"]) for x in answerable],
     }
     return values
