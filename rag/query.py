@@ -37,9 +37,9 @@ _LATEST = re.compile(
 )
 _SUMMARY = re.compile(
     r"\b(summari[sz]e|summary|overview|key points|main points|gist|tell me about|what happened|"
-    r"what (is|was) said|what did .+? (say|said|announce|announced|state|tell|report|reveal|describe|present|"
-    r"warn|propose|claim|argue|discuss|conclude|emphasi[sz]e|stress|show|find|found)|"
-    r"what (does|do) .+? (say|announce|report)|describe|explain what)\b",
+    r"what (is|was) said|what did .+? (say|said|announce|announced|state|tell|report|reveal|"
+    r"warn|propose|claim|argue|discuss|conclude|emphasi[sz]e|stress)|"
+    r"what (does|do) .+? (say|announce|report))\b",
     re.I,
 )
 _WHEN = re.compile(r"^\s*(when|on what (date|day)|what (date|day)|which (date|day)|in what (year|month))\b", re.I)

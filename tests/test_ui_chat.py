@@ -76,7 +76,7 @@ def test_follow_up_uses_the_conversation_and_markers_select_their_turn(ui_server
     ui.page.wait_for_function("() => !document.querySelector('#chat .answer')")
     assert ui.page.locator("#sources .sources-empty").is_visible()
     fresh = ui.ask(FOLLOW_UP)
-    assert fresh.locator(".searched").count() == 0, "a new conversation has no history to rewrite with"
+    assert fresh.locator(".searched q").count() == 0, "a new conversation has no history to rewrite with"
 
 
 def test_abstention_is_shown_without_citations(ui_server, open_page):

@@ -155,12 +155,12 @@ def test_short_answer_is_bold_in_the_answer_and_highlighted_inside_its_citation(
     start = TEXT.index("one & more")
     span = AnswerSpan(n=1, start=start, end=start + len("one & more"), text="one & more")
     answer = Answer(question="Which one?", standalone_question="Which one?", mode="extractive",
-                    answer=f"one & more [1] — {c.quote} [1]", citations=[c],
+                    answer=f"one & more — {c.quote} [1]", citations=[c],
                     claims=[Claim(text=c.quote, citations=[1])], answer_span=span,
                     query=understand("Which one?", date(2025, 11, 21)))
     out = render.answer_message(answer, turn=2)
     assert out.startswith('<div class="answer final" data-turn="2"><strong class="short-answer">one &amp; more</strong>')
-    assert out.count('class="cite"') == 2 and "Searched for" not in out, "a plain undated fact needs no query line"
+    assert out.count('class="cite"') == 1 and "Searched for" not in out, "a plain undated fact needs no query line"
     card = render.sources_section(answer, 2, {"a1": ARTICLE})
     assert '<mark>The cited <strong class="answer-span">one &amp; more</strong>.</mark>' in card
 

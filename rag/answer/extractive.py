@@ -45,7 +45,7 @@ _DATE_PHRASE = re.compile(
     r"\b\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)"
     r"(?:\s+\d{4})?|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
     r"\s+\d{4}|\b(?:on |last |this |next )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|"
-    r"\b(?:in |since |by )(?:1[5-9]|20)\d\d\b|\b\d{4}-\d{2}-\d{2}\b|"
+    r"\b(?:1\d|20)\d\d\b|\b\d{4}-\d{2}-\d{2}\b|"
     r"\b(?:(?:almost|about|nearly|some|more than) )?(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|several) "
     r"(?:days?|weeks?|months?|years?) ago\b|\b(?:yesterday|today|tomorrow|last week|last month)\b",
     re.I,
@@ -139,7 +139,7 @@ class ExtractiveAnswerer:
         top = max(dict.fromkeys(e.article_id for e in evidence[:10]),
                   key=lambda a: coverage.get(a, 0.0) + self._title_coverage(query, articles[a]))
         dated = [e for e in evidence[:12] if _DATE_PHRASE.search(_text(articles, e)) and
-                 (e.article_id == top or e.score >= best * 0.6)]
+                 e.score >= best * (0.3 if e.article_id == top else 0.6)]
         dated.sort(key=lambda e: (e.article_id != top, -e.score))
         answer = _Builder(articles)
         if dated:
@@ -270,7 +270,7 @@ class _Builder:
 
     def lead_with(self, span: AnswerSpan) -> None:
         self.span = span
-        self.lead = f"{span.text.strip()} [{span.n}] —"
+        self.lead = f"{span.text.strip()} —"
 
     def draft(self) -> Draft:
         text = " ".join(([self.lead] if self.lead else []) + self.parts + self.notes)
