@@ -151,6 +151,10 @@ class ExtractiveAnswerer:
             article = articles[e.article_id]
             if article.published and not re.search(r"\d{4}", match.group()):
                 answer.note(f"(Article published {article.published.isoformat()}.)")
+            # Then the sentences a factoid answer would quote, in case the date found is not the one asked for.
+            for other in self.pick(evidence):
+                if len(answer.citations) < self.max_sentences:
+                    answer.cite(other)
             return answer.draft()
         e = next((e for e in evidence if e.article_id == top), evidence[0])
         answer.cite(e)
