@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 from rag.answer.base import Draft, abstention
 from rag.answer.short import best_phrase
@@ -219,7 +220,7 @@ class ExtractiveAnswerer:
         return answer.draft()
 
 
-_NO_DATE = __import__("datetime").date.min
+_NO_DATE = date.min
 
 
 def _statements(evidence: list[Evidence], articles: dict[str, Article]) -> list[Evidence]:
