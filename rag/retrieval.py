@@ -57,7 +57,9 @@ class DatePreference:
             high = (self.until + REPORTING_LAG) if self.until else date.max
             weight *= 1.0 if low <= published <= high else OUT_OF_WINDOW
         if self.recency_as_of:
-            age = abs((self.recency_as_of - published).days)
+            if published > self.recency_as_of:  # news from after the reference date is not "latest" as of then
+                return weight * OUT_OF_WINDOW * RECENCY_FLOOR
+            age = (self.recency_as_of - published).days
             weight *= RECENCY_FLOOR + (1 - RECENCY_FLOOR) * 0.5 ** (age / self.half_life_days)
         return weight
 

@@ -196,10 +196,13 @@ class ExtractiveAnswerer:
         # Once the question is known to be covered, an article sharing a third of its topic
         # words is about the same story ("the Ukraine peace plan" in a Security Council briefing).
         relevant = {a for a, c in coverage.items() if c >= LATEST_RELEVANT} or {evidence[0].article_id}
+        if query.as_of:  # as of a date: what was published after it did not exist yet
+            relevant = {a for a in relevant if not (articles[a].published and articles[a].published > query.as_of)} or relevant
         newest = sorted(relevant, key=lambda a: (articles[a].published or _NO_DATE, coverage.get(a, 0.0)), reverse=True)
         answer = _Builder(articles)
         for rank, aid in enumerate(newest[:2]):
-            own = [e for e in evidence if e.article_id == aid][: 3 if rank == 0 else 1]
+            own = [e for e in evidence if e.article_id == aid]
+            own = [e for e in own if e.score >= own[0].score * 0.5][: 3 if rank == 0 else 1] if own else []
             if not own:
                 continue
             answer.prefix(f"{_label(articles[aid])}:")
