@@ -34,14 +34,14 @@ def questions(n: int) -> list[str]:
 
 def timed(library, question: str, mode: str):
     """(seconds to first text delta, seconds to the final Answer, Answer)."""
-    from rag.models import Answer
+    from rag.models import Answer, Searching
 
     start = time.perf_counter()
     first = None
     for event in library.ask_stream(question, mode=mode):
         if isinstance(event, Answer):
             return (first if first is not None else time.perf_counter() - start), time.perf_counter() - start, event
-        if first is None:
+        if first is None and not isinstance(event, Searching):
             first = time.perf_counter() - start
     raise RuntimeError("ask_stream ended without an Answer")
 

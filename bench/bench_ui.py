@@ -60,7 +60,7 @@ OBSERVER = """() => {
 
 def library_baseline(data_dir: Path, questions: list[str]) -> tuple[list[float], list[float]]:
     from rag.library import Library
-    from rag.models import Answer
+    from rag.models import Answer, Searching
     from rag.settings import Settings
 
     library = Library(Settings(data_dir=data_dir))
@@ -69,7 +69,7 @@ def library_baseline(data_dir: Path, questions: list[str]) -> tuple[list[float],
         t0 = time.perf_counter()
         first = None
         for event in library.ask_stream(question):
-            if first is None:
+            if first is None and not isinstance(event, Searching):
                 first = time.perf_counter() - t0
             if isinstance(event, Answer):
                 totals.append((time.perf_counter() - t0) * 1000)

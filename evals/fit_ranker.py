@@ -17,7 +17,7 @@ import numpy as np
 
 from evals.datasets import load_squad
 from evals.text_match import contains_answer
-from rag.evidence import FEATURES, select_evidence
+from rag.evidence import FEATURES
 from rag.library import Library
 from rag.settings import Settings
 
@@ -25,9 +25,7 @@ from rag.settings import Settings
 def collect(library: Library, questions, articles) -> tuple[np.ndarray, np.ndarray, list[slice]]:
     rows, labels, groups = [], [], []
     for q in questions:
-        retrieved = library.retriever.retrieve(q.question, library.settings.top_k)
-        evidence = select_evidence(q.question, retrieved, library.store, library.embedder.get_query_embedding(q.question),
-                                   library.store.registry.articles(sorted({r.article_id for r in retrieved})))
+        evidence = library.evidence(q.question).evidence
         start = len(rows)
         for e in evidence:
             rows.append(e.features)

@@ -103,6 +103,9 @@ def summary_rows(summary: dict) -> list[tuple[str, str, str]]:
     for key, value in summary.items():
         if key in ("ci", "config"):
             continue
+        if key.startswith("by_") and isinstance(value, dict):  # per intent / category: one row per rate
+            rows += [(f"{key}.{group}.{metric}", f"{v}", "") for group, rates in value.items() for metric, v in rates.items()]
+            continue
         interval = ci.get(key)
         rows.append((key, f"{value}", f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else ""))
     return rows

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,8 @@ from rag.settings import Settings
 CACHE_ROOT = Path(".eval-cache")
 RATE_KEYS = (
     "retrieval.hit_at_1", "retrieval.hit_at_5", "retrieval.hit_at_10", "retrieval.mrr_at_10",
-    "answer.contains_gold", "answer.exact_match", "answer.f1", "answer.choice_accuracy",
+    "answer.contains_gold", "answer.exact_match", "answer.f1", "answer.short_em", "answer.short_f1",
+    "answer.choice_accuracy", "answer.correct",
     "citations.valid_rate", "citations.recall", "citations.precision",
     "abstention.on_unanswerable", "abstention.on_answerable",
 )
@@ -70,8 +73,15 @@ def ask(library, question: EvalQuestion, config: RunConfig) -> tuple[Answer, flo
         text = f"{text} Options: {'; '.join(choices)}."
     history = [Turn(t["question"], t["answer"]) for t in question.history]
     t0 = time.perf_counter()
-    answer = library.ask(text, history=history, k=config.k, mode=config.mode)
+    answer = library.ask(text, history=history, k=config.k, mode=config.mode, as_of=question_date(question))
     return answer, (time.perf_counter() - t0) * 1000
+
+
+def question_date(question: EvalQuestion) -> date | None:
+    """The date a question was asked (RealTimeQA's `question_date`, "2024/01/05"), which is its
+    reference date for "this week" and "latest"; None for datasets without one."""
+    match = re.fullmatch(r"(\d{4})[/-](\d{2})[/-](\d{2})", str(question.meta.get("date") or ""))
+    return date(*map(int, match.groups())) if match else None
 
 
 def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, judge, k: int) -> dict:
@@ -93,6 +103,10 @@ def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, ju
             verdicts["contains_gold"] = metrics.contains_gold([plain, *quotes], question.answers)
             verdicts["exact_match"] = metrics.exact_match(plain, question.answers)
             verdicts["f1"] = metrics.token_f1(plain, question.answers)
+            # The short answer phrase (answer_span); none, or an abstention, scores 0.
+            short = answer.answer_span.text if answer.answer_span and not answer.abstained else ""
+            verdicts["short_em"] = metrics.exact_match(short, question.answers) if short else 0.0
+            verdicts["short_f1"] = metrics.token_f1(short, question.answers) if short else 0.0
         choices = question.meta.get("choices")
         if choices and question.answers:
             verdicts["choice"] = _picked_choice([plain, *quotes], choices)
@@ -105,6 +119,8 @@ def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, ju
     return {
         "id": question.id,
         "question": question.question,
+        "intent": answer.query.intent if answer.query else None,
+        "category": question.meta.get("category"),
         "history": question.history,
         "answerable": question.answerable,
         "gold": {"answers": question.answers,
@@ -149,11 +165,17 @@ def per_question_values(results: list[dict]) -> dict[str, list[float]]:
         "answer.contains_gold": [x["contains_gold"] for x in answerable if "contains_gold" in x],
         "answer.exact_match": [x["exact_match"] for x in answerable if "exact_match" in x],
         "answer.f1": [x["f1"] for x in answerable if "f1" in x],
+        "answer.short_em": [x["short_em"] for x in answerable if "short_em" in x],
+        "answer.short_f1": [x["short_f1"] for x in answerable if "short_f1" in x],
         "answer.choice_accuracy": [x["choice_correct"] for x in answerable if "choice_correct" in x],
         "citations.valid_rate": [float(ok) for x in v for ok in x["citations_valid"]],
         "citations.recall": [float(np.mean(x["statements_supported"])) for x in v if x.get("statements_supported")],
         "citations.precision": [float(np.mean(x["citations_precise"])) for x in v if x.get("citations_precise")],
         "abstention.on_unanswerable": [float(x["abstained"]) for r, x in zip(results, v) if not r["answerable"]],
+        # Right by the gold: an answerable question answered with a gold answer in it, an
+        # unanswerable one abstained on (over all questions, unlike the rates above).
+        "answer.correct": [float(not x["abstained"] and x["contains_gold"] == 1.0) if r["answerable"] else float(x["abstained"])
+                           for r, x in zip(results, v) if not r["answerable"] or "contains_gold" in x],
         "abstention.on_answerable": [float(x["abstained"]) for x in answerable],
     }
     return values
@@ -180,8 +202,22 @@ def summarize(results: list[dict], config: dict) -> dict:
         summary["latency_ms.p50"] = round(float(np.percentile(latencies, 50)), 1)
         summary["latency_ms.p95"] = round(float(np.percentile(latencies, 95)), 1)
     summary["ci"] = ci
+    for field in ("intent", "category"):
+        groups = sorted({r.get(field) for r in results if r.get(field)})
+        if groups and field == "intent" or len(groups) > 1:
+            summary[f"by_{field}"] = {g: _rates([r for r in results if r.get(field) == g]) for g in groups}
     summary["config"] = config
     return summary
+
+
+def _rates(results: list[dict]) -> dict:
+    """Every rate (no intervals) over a subset of the questions, with its size."""
+    values = per_question_values(results)
+    out: dict = {"n": len(results)}
+    for key in RATE_KEYS:
+        if values[key]:
+            out[key] = round(float(np.mean(values[key])), 4)
+    return out
 
 
 def judge_pairs(pairs: list[JudgePair], judge, batch: int = 64,

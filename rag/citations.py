@@ -6,7 +6,7 @@ Every citation the product shows is built here and verified here; nothing else c
 from __future__ import annotations
 
 from rag.errors import RagError
-from rag.models import Article, Citation
+from rag.models import AnswerSpan, Article, Citation
 
 
 class CitationError(RagError):
@@ -47,3 +47,22 @@ def verify_all(citations: list[Citation], articles: dict[str, Article]) -> None:
             raise CitationError(
                 f"citation [{citation.n}] does not match {citation.article_id}[{citation.start}:{citation.end}]"
             )
+
+
+def make_answer_span(citation: Citation, article: Article, start: int, end: int) -> AnswerSpan:
+    """A short answer phrase, article.text[start:end], which must lie inside `citation`."""
+    if not (citation.start <= start < end <= citation.end) or article.id != citation.article_id:
+        raise CitationError(f"answer span {start}:{end} is outside citation [{citation.n}] "
+                            f"{citation.article_id}[{citation.start}:{citation.end}]")
+    return AnswerSpan(n=citation.n, start=start, end=end, text=article.text[start:end])
+
+
+def verify_span(span: AnswerSpan | None, citations: list[Citation], articles: dict[str, Article]) -> None:
+    """Raise CitationError unless the span is verbatim and inside the citation it names."""
+    if span is None:
+        return
+    citation = next((c for c in citations if c.n == span.n), None)
+    article = articles.get(citation.article_id) if citation else None
+    if (citation is None or article is None or not (citation.start <= span.start < span.end <= citation.end)
+            or article.text[span.start:span.end] != span.text):
+        raise CitationError(f"answer span {span.start}:{span.end} does not match citation [{span.n}]")

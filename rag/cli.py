@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from rag.errors import RagError
-from rag.models import Answer, Turn
+from rag.models import Answer, Searching, Turn
 from rag.safe_output import clean, redact
 from rag.settings import Settings
 
@@ -200,11 +200,14 @@ def ask_options(f):
     f = click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only articles published on or after.")(f)
     f = click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only articles published on or before.")(f)
     f = click.option("--mode", type=click.Choice(["extractive", "llm"]), default=None, help="Answerer (default: llm if configured).")(f)
+    f = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                     help="Reference date for 'latest', 'last month' (default: newest article's date).")(f)
     return f
 
 
-def _ask_kwargs(k, since, until, mode) -> dict:
-    return {"k": k, "since": since.date() if since else None, "until": until.date() if until else None, "mode": mode}
+def _ask_kwargs(k, since, until, mode, as_of=None) -> dict:
+    return {"k": k, "since": since.date() if since else None, "until": until.date() if until else None, "mode": mode,
+            "as_of": as_of.date() if as_of else None}
 
 
 def print_answer(answer: Answer, streamed: bool, pages: dict[int, int] | None = None) -> None:
@@ -228,6 +231,8 @@ def run_question(library, question: str, history: list[Turn], as_json: bool, kwa
     for event in library.ask_stream(question, history=history, **kwargs):
         if isinstance(event, Answer):
             answer = event
+        elif isinstance(event, Searching):
+            continue
         elif not as_json:
             click.echo(clean(event), nl=False)
             shown.append(event)
@@ -253,9 +258,9 @@ def run_question(library, question: str, history: list[Turn], as_json: bool, kwa
 @data_dir_option
 @json_option
 @click.pass_context
-def ask(ctx, question, k, since, until, mode, as_json):
+def ask(ctx, question, k, since, until, mode, as_of, as_json):
     """Answer a question from the library, citing the exact sentences used."""
-    run_question(open_library(ctx), question, [], as_json, _ask_kwargs(k, since, until, mode))
+    run_question(open_library(ctx), question, [], as_json, _ask_kwargs(k, since, until, mode, as_of))
 
 
 @main.command()
@@ -263,11 +268,11 @@ def ask(ctx, question, k, since, until, mode, as_json):
 @data_dir_option
 @json_option
 @click.pass_context
-def chat(ctx, k, since, until, mode, as_json):
+def chat(ctx, k, since, until, mode, as_of, as_json):
     """Ask questions in a loop; follow-ups use the conversation. Empty line or Ctrl-D ends it."""
     library = open_library(ctx)
     history: list[Turn] = []
-    kwargs = _ask_kwargs(k, since, until, mode)
+    kwargs = _ask_kwargs(k, since, until, mode, as_of)
     if not as_json:
         click.echo(f"{library.store.ready_count()} articles indexed. Ask a question (empty line to quit, /new to reset).")
     while True:

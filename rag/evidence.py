@@ -18,6 +18,7 @@ import numpy as np
 
 from rag.lexical import terms
 from rag.models import Article, RetrievedChunk
+from rag.query import Query
 from rag.store import Store
 
 FEATURES = ("embed", "lexical", "context_lexical", "bigrams", "density", "chunk", "answer_type", "length")
@@ -134,3 +135,68 @@ def select_evidence(
             e.score = float(p)
     out.sort(key=lambda e: e.score, reverse=True)
     return out
+
+
+@dataclass
+class Found:
+    """What `Library.evidence` hands an answerer: the query as understood, the chunks it
+    retrieved, their articles (loaded once), and the scored evidence sentences, best first."""
+
+    query: Query
+    retrieved: list[RetrievedChunk]
+    articles: dict[str, Article]
+    evidence: list[Evidence]
+
+
+def key_sentences(store: Store, article: Article, question: str, count: int = 3) -> list[tuple[int, int, int]]:
+    """The article's lead and its most central sentences, as (index, start, end) in text order.
+
+    Centrality is cosine similarity to the article's mean sentence vector (the centroid method
+    of extractive summarisation, Radev et al. 2004), plus a little of the question's terms so the
+    summary leans towards what was asked; very short lines (datelines, bylines) are skipped.
+    """
+    sentences, vectors = store.registry.sentences_with_vectors(article.id, 0, 10**9)
+    keep = [i for i, s in enumerate(sentences) if len(article.text[s.start:s.end].split()) >= 8]
+    if not keep:
+        return []
+    vecs = vectors[keep]
+    centroid = vecs.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    asked = set(terms(question))
+    overlap = np.array([len(asked & set(terms(article.text[sentences[i].start:sentences[i].end]))) / (len(asked) or 1)
+                        for i in keep])
+    central = vecs @ centroid + 0.3 * overlap
+    # The lead: the first sentence that is at least as central as the median one (skips greetings
+    # and photo captions that open some transcripts and advisories).
+    median = float(np.median(central))
+    lead = next(keep[j] for j in range(len(keep)) if central[j] >= median)
+    ranked = [keep[j] for j in np.argsort(-central) if keep[j] != lead]
+    chosen = sorted([lead, *ranked[: count - 1]])
+    return [(sentences[i].index, sentences[i].start, sentences[i].end) for i in chosen]
+
+
+# Words that say what kind of answer is wanted, not what it is about: an article need not
+# contain them to answer a broad question ("What is the latest news about X?").
+_FRAMING = frozenset(terms(
+    "latest news recent recently most newest new update updates current currently summarize summary overview "
+    "tell happen happened happening say announce announced report reported describe compare comparison differ "
+    "difference each both week month year today yesterday give key main points thing things anything any "
+    "state statement remarks meeting about regarding concerning what happened"
+))
+
+
+def article_coverage(query: Query, article: Article, store: Store) -> float:
+    """Share of the question's topic terms (idf-weighted; framing words and the dates it names
+    left out) that occur anywhere in the article or its headline: how well one article matches
+    a broad question."""
+    text = query.text
+    for phrase in query.dates:
+        text = text.replace(phrase, " ")
+    # Hyphenated names ("Rubio-Cooper", "U.S.-Ukraine") count by their parts.
+    asked = set(terms(text.replace("-", " "))) - _FRAMING
+    if not asked:
+        return 1.0
+    present = set(terms(article.title.replace("-", " "))) | set(terms(article.text.replace("-", " ")))
+    idf = {t: store.bm25.idf(t) for t in asked}
+    total = sum(idf.values()) or 1.0
+    return sum(idf[t] for t in asked & present) / total

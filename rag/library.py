@@ -1,14 +1,14 @@
 """`Library`: the public entry point. Owns a store and answers questions over it.
 
 CLI, UI and evals call only this: add (files, folders, URLs) / add_sitemap / feeds / add_text / remove /
-articles / article / page_of / ask / ask_stream.
+articles / article / page_of / ask / ask_stream / evidence.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,14 +17,15 @@ from rag.ingest.canonical import Loaded, make_article
 from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.state import IngestState
 from rag.ingest.web import Fetcher, fetch_article, is_url
-from rag.citations import verify_all
+from rag.citations import verify_all, verify_span
 from rag.conversation import condense, needs_context, rewrite_followup
 from rag.embeddings import make_embedder
 from rag.errors import ArticleNotFound, InputError, LLMError
-from rag.evidence import select_evidence
+from rag.evidence import Found, select_evidence
 from rag.judge import make_judge
-from rag.models import AddResult, Answer, Article, ArticleSummary, Turn
-from rag.retrieval import HybridRetriever, RetrievalMode
+from rag.models import AddResult, Answer, Article, ArticleSummary, Searching, Turn
+from rag.query import Query, understand
+from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
 from rag.safe_output import redact
 from rag.settings import Settings
 from rag.store import Progress, Store
@@ -39,7 +40,7 @@ class Library:
         self.store = Store(self.settings, self.embedder)
         self.retriever = HybridRetriever(self.store, self.embedder, self.settings.rrf_k)
         self.judge = make_judge(self.settings, self.embedder)  # offline: answers are verified fast
-        self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold)
+        self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold, store=self.store)
         self._llm_answerers: dict[tuple, object] = {}  # per LLM endpoint (the configured one, the UI's local one)
         self._llm_lock = threading.Lock()
         self.ingest = IngestState(self.store.registry)
@@ -235,6 +236,49 @@ class Library:
                 return condensed, None
         return rewrite_followup(question, history), None
 
+    def published_dates(self) -> dict[str, date | None]:
+        """Article id -> published date, for every article in the library."""
+        return {s.id: s.published for s in self.store.registry.summaries()}
+
+    def reference_date(self) -> date | None:
+        """The library's "today" for relative dates: its newest published date."""
+        dates = [d for d in self.published_dates().values() if d]
+        return max(dates) if dates else None
+
+    def understand(self, question: str, as_of: date | None = None) -> Query:
+        """The question's intent and dates, relative ones resolved against `as_of` (default: the
+        newest published date in the library)."""
+        return understand(question, as_of or self.reference_date())
+
+    def evidence(
+        self,
+        question: str | Query,
+        *,
+        k: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        as_of: date | None = None,
+        retrieval: RetrievalMode = "hybrid",
+    ) -> Found:
+        """The one retrieve -> articles -> evidence pipeline (every answerer, eval and fit uses it).
+
+        Args:
+            question: a standalone question, or one already understood (`understand`).
+            k: number of chunks to retrieve (default RAG_TOP_K).
+            since, until: hard published-date filters (the user's); dates the question names
+                and "latest" only re-rank (see rag/retrieval.py).
+            as_of: reference date for relative dates and recency (default: newest in the library).
+        """
+        query = question if isinstance(question, Query) else self.understand(question, as_of)
+        recency = query.as_of if query.intent == "latest" and not (query.since or query.until) else None
+        prefer = DatePreference(query.since, query.until, recency, self.settings.recency_half_life_days)
+        retrieved = self.retriever.retrieve(query.text, k or self.settings.top_k, since=since, until=until,
+                                            mode=retrieval, prefer=prefer, published=self.published_dates)
+        question_vector = self.embedder.get_query_embedding(query.text)
+        articles = self.store.registry.articles(sorted({r.article_id for r in retrieved}))
+        evidence = select_evidence(query.text, retrieved, self.store, question_vector, articles)
+        return Found(query=query, retrieved=retrieved, articles=articles, evidence=evidence)
+
     def ask(self, question: str, **kwargs) -> Answer:
         """Answer a question; see `ask_stream` for the arguments."""
         answer = None
@@ -252,18 +296,20 @@ class Library:
         k: int | None = None,
         since: date | None = None,
         until: date | None = None,
+        as_of: date | None = None,
         mode: str | None = None,
         retrieval: RetrievalMode = "hybrid",
-        on_retrieved: Callable[[str], None] | None = None,
         llm: Settings | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yield answer text as it is produced, then the final `Answer` (citations verified).
+    ) -> Iterator[Searching | str | Answer]:
+        """Yield `Searching(query)` before retrieval starts, then answer text deltas (str) as they
+        are produced, then the final `Answer` (citations verified).
 
         Args:
             question: the user's question.
             history: earlier turns of this conversation, for follow-ups.
             k: number of chunks to retrieve (default RAG_TOP_K).
             since, until: only articles published in this date range.
+            as_of: the reference date for "last month", "latest" (default: newest in the library).
             mode: "extractive" or "llm" (default: llm when configured).
             retrieval: "hybrid", "dense" or "bm25".
             llm: settings of another LLM endpoint for mode "llm" (the UI's local model).
@@ -280,18 +326,19 @@ class Library:
         standalone, notice = self.standalone_question(question, history or [], mode, llm)
         if notice:
             mode = "extractive"
-        if on_retrieved:
-            on_retrieved(standalone)
+        query = self.understand(standalone, as_of)
+        yield Searching(query)
         t1 = time.perf_counter()
-        retrieved = self.retriever.retrieve(standalone, k or self.settings.top_k, since=since, until=until, mode=retrieval)
-        question_vector = self.embedder.get_query_embedding(standalone)
-        articles = self.store.registry.articles(sorted({r.article_id for r in retrieved}))
-        evidence = select_evidence(standalone, retrieved, self.store, question_vector, articles)
+        found = self.evidence(query, k=k, since=since, until=until, retrieval=retrieval)
+        evidence, articles = found.evidence, found.articles
         t2 = time.perf_counter()
         draft, streamed = None, []
-        answerer = self._llm(llm) if mode == "llm" else self.extractive
         try:
-            for event in answerer.stream(standalone, evidence, articles):
+            if mode == "llm":
+                events = self._llm(llm).stream(standalone, evidence, articles)
+            else:
+                events = self.extractive.stream(standalone, evidence, articles, found=found)
+            for event in events:
                 if isinstance(event, Draft):
                     draft = event
                 else:
@@ -300,7 +347,7 @@ class Library:
         except LLMError as exc:
             notice = redact(f"LLM unavailable: {exc}. Answered in extractive mode instead.", self.settings.openai_api_key)
             mode = "extractive"
-            for event in self.extractive.stream(standalone, evidence, articles):
+            for event in self.extractive.stream(standalone, evidence, articles, found=found):
                 if isinstance(event, Draft):
                     draft = event
                 elif not streamed:
@@ -309,6 +356,7 @@ class Library:
         if draft.notice:  # the LLM answer was replaced by the extractive one
             notice, mode = draft.notice, "extractive"
         verify_all(draft.citations, articles)
+        verify_span(draft.answer_span, draft.citations, articles)
         t3 = time.perf_counter()
         yield Answer(
             question=question,
@@ -319,9 +367,11 @@ class Library:
             citations=draft.citations,
             claims=draft.claims,
             unsupported=draft.unsupported,
-            retrieved=retrieved,
+            retrieved=found.retrieved,
             notice=notice,
             model=(llm or self.settings).llm_model if mode == "llm" else None,
             timings_ms={"condense": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
                         "answer": (t3 - t2) * 1000, "total": (t3 - t0) * 1000},
+            query=query,
+            answer_span=draft.answer_span,
         )

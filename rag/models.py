@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rag.query import Query
+
 
 class Article(BaseModel):
     """An article with its canonical text; every offset in the product points into `text`."""
@@ -90,6 +92,15 @@ class Citation(BaseModel):
     support: float = Field(ge=0.0, le=1.0)
 
 
+class AnswerSpan(BaseModel):
+    """The short answer phrase: article.text[start:end], inside citation n's quote."""
+
+    n: int
+    start: int
+    end: int
+    text: str
+
+
 class Claim(BaseModel):
     """One answer sentence and the citation numbers that support it (empty: unsupported)."""
 
@@ -112,6 +123,8 @@ class Answer(BaseModel):
     notice: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
     model: str | None = None  # the LLM that wrote the answer (RAG_LLM_MODEL); None for extractive answers
+    query: Query | None = None
+    answer_span: AnswerSpan | None = None
 
     def to_json_dict(self) -> dict:
         """The `rag ask --json` shape from DESIGN.md (plus `unsupported`/`notice` when set)."""
@@ -128,6 +141,10 @@ class Answer(BaseModel):
             ],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
+        if self.query is not None:
+            data["query"] = self.query.to_json_dict()
+        if self.answer_span is not None:
+            data["answer_span"] = self.answer_span.model_dump()
         if self.unsupported:
             data["unsupported"] = self.unsupported
         if self.notice:
@@ -135,6 +152,13 @@ class Answer(BaseModel):
         if self.model:
             data["model"] = self.model
         return data
+
+
+@dataclass(frozen=True)
+class Searching:
+    """`Library.ask_stream`'s first event: the query about to be searched, as understood."""
+
+    query: Query
 
 
 @dataclass

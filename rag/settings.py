@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     fetch_delay_s: float = Field(default=1.0, validation_alias="RAG_FETCH_DELAY")
     fetch_robots: bool = Field(default=True, validation_alias="RAG_FETCH_ROBOTS")
     feed_check_s: float = Field(default=60.0, validation_alias="RAG_FEED_CHECK_S")
+    recency_half_life_days: float = Field(default=14.0, gt=0, validation_alias="RAG_RECENCY_HALF_LIFE_DAYS")
 
     @model_validator(mode="after")
     def _default_llm(self) -> "Settings":

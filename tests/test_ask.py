@@ -9,7 +9,7 @@ import pytest
 from conftest_core import ROOT, SEED_ID
 from rag.citations import is_verbatim
 from rag.errors import InputError
-from rag.models import Answer, Turn
+from rag.models import Answer, Searching, Turn
 
 QUESTIONS = [json.loads(line) for line in (ROOT / "evals" / "corpus_questions.jsonl").read_text().splitlines() if line.strip()]
 
@@ -64,16 +64,19 @@ def test_follow_up_questions_search_with_the_conversation(corpus_library):
     assert other.standalone_question.startswith("What is in it for Ukraine? (")
 
 
-def test_streaming_yields_text_before_the_final_answer(corpus_library):
+def test_streaming_yields_the_query_then_text_then_the_final_answer(corpus_library):
     events = list(corpus_library.ask_stream("What did Umerov deny?"))
-    assert isinstance(events[-1], Answer)
+    assert isinstance(events[0], Searching) and events[0].query.text == "What did Umerov deny?"
+    assert isinstance(events[-1], Answer) and events[-1].query == events[0].query
     deltas = [e for e in events if isinstance(e, str)]
     assert deltas and "".join(deltas) == events[-1].answer
 
 
 def test_json_shape_matches_the_design_contract(corpus_library):
     data = corpus_library.ask("What did Umerov deny?").to_json_dict()
-    assert list(data) == ["question", "standalone_question", "mode", "answer", "abstained", "citations", "retrieved", "timings_ms"]
+    assert list(data) == ["question", "standalone_question", "mode", "answer", "abstained", "citations", "retrieved",
+                          "timings_ms", "query", "answer_span"]
+    assert data["query"] == {"intent": "factoid", "since": None, "until": None, "as_of": "2026-01-12"}
     assert set(data["citations"][0]) == {"n", "article_id", "title", "source", "published", "start", "end", "quote", "support"}
     assert set(data["retrieved"][0]) == {"article_id", "start", "end", "score"}
     assert {"retrieve", "answer", "total"} <= set(data["timings_ms"])
@@ -86,3 +89,50 @@ def test_empty_question_and_llm_mode_without_llm_are_input_errors(corpus_library
     if not corpus_library.llm_configured:
         with pytest.raises(InputError, match="RAG_LLM=openai"):
             corpus_library.ask("Who?", mode="llm")
+
+
+def test_factoid_answers_lead_with_a_short_phrase_inside_its_citation(corpus_library):
+    answer = corpus_library.ask("Who is the Kremlin spokesperson?")
+    span = answer.answer_span
+    assert span is not None and answer.answer.startswith(span.text)
+    cited = next(c for c in answer.citations if c.n == span.n)
+    assert cited.start <= span.start < span.end <= cited.end
+    assert corpus_library.article(cited.article_id).text[span.start:span.end] == span.text
+    assert answer.to_json_dict()["answer_span"] == span.model_dump()
+
+
+def test_latest_news_comes_from_the_newest_matching_article_with_its_date(corpus_library):
+    answer = corpus_library.ask("What is the latest news about the Ukraine peace plan?")
+    assert not answer.abstained and answer.query.intent == "latest"
+    assert answer.citations[0].article_id == "05-usun-2026-01-12-security-council-ukraine"
+    assert "2026-01-12" in answer.answer
+
+
+def test_broad_questions_are_answered_not_refused(corpus_library):
+    said = corpus_library.ask("What did the comet briefing say?")
+    assert said.query.intent == "summary" and not said.abstained
+    assert {c.article_id for c in said.citations} == {"09-nasa-2025-11-comet-3i-atlas-briefing"}
+    compare = corpus_library.ask("How did the Kremlin and the U.S.-Ukraine joint statement describe the peace talks?")
+    assert compare.query.intent == "compare" and len({c.article_id for c in compare.citations}) == 2
+    summary = corpus_library.ask("Summarize the Kremlin's reaction to the peace plan.")
+    assert 2 <= len(summary.citations) <= 4 and {c.article_id for c in summary.citations} == {SEED_ID}
+    for question in ("Summarize the Federal Reserve's December 2025 meeting.",
+                     "What is the latest news about the Israel-Hamas ceasefire negotiations?"):
+        assert corpus_library.ask(question).abstained, question
+
+
+def test_when_questions_give_a_date_or_the_labelled_publication_date(corpus_library):
+    answer = corpus_library.ask("When did Rubio meet UK Foreign Secretary Yvette Cooper?")
+    assert answer.query.intent == "when" and answer.answer_span.text == "today"
+    assert answer.citations[0].article_id == "06-state-2025-12-08-rubio-cooper-readout"
+    assert "published 2025-12-08" in answer.answer
+    event = corpus_library.ask("When will NASA host the comet 3I/ATLAS live event?")
+    assert event.answer_span is not None and "Wednesday" in event.answer_span.text
+
+
+def test_dates_in_the_question_resolve_against_the_newest_article_or_as_of(corpus_library):
+    last_month = corpus_library.ask("Whom did Secretary Rubio meet last month?")
+    assert (last_month.query.since, last_month.query.until) == (date(2025, 12, 1), date(2025, 12, 31))
+    assert "Yvette Cooper" in last_month.citations[0].quote
+    moved = corpus_library.ask("Whom did Secretary Rubio meet last month?", as_of=date(2025, 12, 20))
+    assert (moved.query.since, moved.query.until, moved.query.as_of) == (date(2025, 11, 1), date(2025, 11, 30), date(2025, 12, 20))

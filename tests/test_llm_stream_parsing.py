@@ -11,7 +11,6 @@ import pytest
 from rag.answer.claims import UNSUPPORTED_MARK, ClaimResolver
 from rag.answer.prompt import EVIDENCE_TOKENS, NOT_IN_SOURCES, build_prompt, evidence_budget, label_order, pack_evidence
 from rag.answer.stream import StreamedAnswer
-from rag.evidence import select_evidence
 
 QUESTION = "Who is the Kremlin spokesperson?"
 PESKOV = "Kremlin spokesperson Dmitry Peskov"
@@ -20,10 +19,9 @@ PESKOV = "Kremlin spokesperson Dmitry Peskov"
 @pytest.fixture(scope="module")
 def evidence(corpus_library):
     library = corpus_library
-    retrieved = library.retriever.retrieve(QUESTION, 5)
-    articles = library.store.registry.articles(sorted({r.article_id for r in retrieved}))
-    found = select_evidence(QUESTION, retrieved, library.store, library.embedder.get_query_embedding(QUESTION), articles)
-    packed = label_order(pack_evidence(found, budget_tokens=evidence_budget(4096, 120)))
+    found = library.evidence(QUESTION, k=5)
+    articles = found.articles
+    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
     texts = [articles[e.article_id].text[e.start:e.end] for e in packed]
     label = next(i for i, t in enumerate(texts, 1) if t.startswith(PESKOV))
     return library, packed, articles, label

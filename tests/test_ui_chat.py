@@ -25,7 +25,13 @@ def test_cited_answer_highlights_the_cited_span(ui_server, ui_library, open_page
 
     markers = answer.locator("a.cite")
     assert markers.count() == len(library_answer["citations"])
-    assert answer.inner_text().startswith(library_answer["citations"][0]["quote"][:40])
+    span = library_answer.get("answer_span")
+    if span:  # a factoid: the short answer phrase first, in bold, then the cited sentence
+        assert answer.inner_text().startswith(span["text"].strip())
+        assert answer.locator(".short-answer").text_content() == span["text"].strip()
+        strong = ui.page.locator(f"#sources #src-1-{span['n']} mark .answer-span")
+        assert strong.text_content() == span["text"]
+    assert library_answer["citations"][0]["quote"][:40] in answer.inner_text()
     for i, citation in enumerate(library_answer["citations"], 1):
         card = ui.page.locator(f"#sources #src-1-{i}")
         assert card.get_attribute("data-article") == citation["article_id"]
@@ -70,7 +76,7 @@ def test_follow_up_uses_the_conversation_and_markers_select_their_turn(ui_server
     ui.page.wait_for_function("() => !document.querySelector('#chat .answer')")
     assert ui.page.locator("#sources .sources-empty").is_visible()
     fresh = ui.ask(FOLLOW_UP)
-    assert fresh.locator(".searched").count() == 0, "a new conversation has no history to rewrite with"
+    assert fresh.locator(".searched q").count() == 0, "a new conversation has no history to rewrite with"
 
 
 def test_abstention_is_shown_without_citations(ui_server, open_page):

@@ -146,3 +146,34 @@ def test_ui_command_reports_a_busy_port_in_one_line(tmp_path):
     assert run.returncode == 1
     assert run.stderr.strip().splitlines()[-1] == (
         f"error: cannot listen on 127.0.0.1:{port}: the port is in use or not allowed (choose another with --port)")
+
+
+def test_short_answer_is_bold_in_the_answer_and_highlighted_inside_its_citation():
+    from rag.models import AnswerSpan
+    from rag.query import understand
+
+    c = citation(1, "The cited one & more.")
+    start = TEXT.index("one & more")
+    span = AnswerSpan(n=1, start=start, end=start + len("one & more"), text="one & more")
+    answer = Answer(question="Which one?", standalone_question="Which one?", mode="extractive",
+                    answer=f"one & more — {c.quote} [1]", citations=[c],
+                    claims=[Claim(text=c.quote, citations=[1])], answer_span=span,
+                    query=understand("Which one?", date(2025, 11, 21)))
+    out = render.answer_message(answer, turn=2)
+    assert out.startswith('<div class="answer final" data-turn="2"><strong class="short-answer">one &amp; more</strong>')
+    assert out.count('class="cite"') == 1 and "Searched for" not in out, "a plain undated fact needs no query line"
+    card = render.sources_section(answer, 2, {"a1": ARTICLE})
+    assert '<mark>The cited <strong class="answer-span">one &amp; more</strong>.</mark>' in card
+
+
+def test_the_searched_for_line_says_what_the_question_was_understood_to_ask():
+    from rag.query import understand
+
+    query = understand("What is the latest news in January 2026?", date(2026, 1, 12))
+    answer = Answer(question=query.text, standalone_question=query.text, mode="extractive", answer="x [1]",
+                    citations=[citation(1, "Last one.")], query=query)
+    out = render.answer_message(answer, turn=1)
+    assert ('<div class="searched">Searched for: <span class="query-info">the latest news, published 2026-01-01 to '
+            '2026-01-31, as of 2026-01-12</span></div>') in out
+    assert "the latest news" in render.pending_message(query)
+    assert "<q>" not in render.pending_message(query) and "<q>" in render.pending_message(query, rewritten=True)

@@ -14,7 +14,6 @@ import os
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import logging  # noqa: E402
-import queue  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
@@ -27,7 +26,7 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from rag.errors import ArticleNotFound, InputError, RagError  # noqa: E402
-from rag.models import Answer, Article, Turn  # noqa: E402
+from rag.models import Answer, Article, Searching, Turn  # noqa: E402
 from ui import render  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -60,32 +59,6 @@ def parse_day(value: str | None, label: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{label} date {value!r} is not a date like 2025-11-21") from None
-
-
-def stream_events(library, question: str, **kwargs) -> Iterator[tuple[str, object]]:
-    """`Library.ask_stream` as ("searching", query) / ("text", delta) / ("answer", Answer) events.
-
-    The library runs in a worker thread so the standalone query (reported through
-    `on_retrieved` before retrieval starts) reaches the page while retrieval is still running.
-    """
-    events: queue.Queue = queue.Queue()
-
-    def work() -> None:
-        try:
-            for event in library.ask_stream(question, on_retrieved=lambda q: events.put(("searching", q)), **kwargs):
-                events.put(("answer", event) if isinstance(event, Answer) else ("text", event))
-        except Exception as exc:  # handed to the generator, which re-raises it in the handler
-            events.put(("error", exc))
-        events.put(("done", None))
-
-    threading.Thread(target=work, name="ask", daemon=True).start()
-    while True:
-        kind, payload = events.get()
-        if kind == "done":
-            return
-        if kind == "error":
-            raise payload
-        yield kind, payload
 
 
 LOCAL_LABEL = "Local model (Qwen2.5 1.5B, offline)"
@@ -132,8 +105,12 @@ class Handlers:
 
     # -- chat -----------------------------------------------------------------------------------
 
-    def respond(self, question: str, session: ChatSession, mode: str, k: float, since: str, until: str):
-        """Stream one answer into the chat and put its sources in the panel."""
+    def respond(self, question: str, session: ChatSession, mode: str, k: float, since: str, until: str,
+                as_of: str = ""):
+        """Stream one answer into the chat and put its sources in the panel.
+
+        `Library.ask_stream` yields the query it is about to search first, so the page shows it
+        while retrieval runs; Gradio runs this generator in its own worker thread."""
         question = (question or "").strip()
         if not question:
             yield self._chat(session, question)
@@ -144,24 +121,25 @@ class Handlers:
         yield self._chat(session, "")
         try:
             kwargs = {"history": list(session.history), "k": int(k), "mode": mode,
-                      "since": parse_day(since, "Since"), "until": parse_day(until, "Until")}
+                      "since": parse_day(since, "Since"), "until": parse_day(until, "Until"),
+                      "as_of": parse_day(as_of, "As of")}
             if mode == "local" and self.local is not None:
                 for step in self._local_settings():
                     if isinstance(step, str):
-                        session.messages[-1]["content"] = render.pending_message(None, step)
+                        session.messages[-1]["content"] = render.pending_message(None, doing=step)
                         yield self._chat(session, "")
                     else:
                         kwargs.update(mode="llm", llm=step)
             text, answer = "", None
-            for kind, payload in stream_events(self.library, question, **kwargs):
-                if kind == "searching":
-                    session.messages[-1]["content"] = render.pending_message(payload if session.history else None)
-                elif kind == "text":
-                    text += payload
-                    session.messages[-1]["content"] = render.streaming_message(text)
-                else:
-                    answer = payload
+            for event in self.library.ask_stream(question, **kwargs):
+                if isinstance(event, Searching):
+                    session.messages[-1]["content"] = render.pending_message(event.query, rewritten=bool(session.history))
+                elif isinstance(event, Answer):
+                    answer = event
                     continue
+                else:
+                    text += event
+                    session.messages[-1]["content"] = render.streaming_message(text)
                 yield self._chat(session, "")
         except RagError as exc:
             session.messages[-1]["content"] = render.error_message(str(exc))
@@ -322,7 +300,7 @@ def build_app(library, watcher=None) -> gr.Blocks:
                             ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
                         new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
                         with gr.Accordion("Settings", open=False, elem_id="settings"):
-                            mode, k, since, until = _settings(library, h.local is not None)
+                            mode, k, since, until, as_of = _settings(library, h.local is not None)
                     with gr.Column(scale=2, min_width=320):
                         sources = gr.HTML(render.sources_panel([]), elem_id="sources", js_on_load=None,
                                           label="Sources", show_label=False)
@@ -383,7 +361,7 @@ def build_app(library, watcher=None) -> gr.Blocks:
                     cancel = gr.Button("Cancel", size="sm", scale=0, min_width=100, elem_id="cancel-remove")
                 viewer = gr.HTML("", elem_id="article-view", js_on_load=None)
 
-        chat_io = dict(inputs=[question, session, mode, k, since, until],
+        chat_io = dict(inputs=[question, session, mode, k, since, until, as_of],
                        outputs=[chatbot, question, session, sources], concurrency_limit=CHAT_CONCURRENCY,
                        show_progress_on=[chatbot])
         question.submit(h.respond, **chat_io)
@@ -428,7 +406,7 @@ def build_app(library, watcher=None) -> gr.Blocks:
 
 def _settings(library, local_available: bool):
     """Answer mode (the local model when installed, an OpenAI-compatible LLM when configured),
-    number of passages, date range, models in use."""
+    number of passages, date range, the reference date for "latest" and "last month", models in use."""
     choices = [("Extractive: quotes the best sentences (offline)", "extractive")]
     if local_available:
         choices.append((LOCAL_LABEL, "local"))
@@ -440,13 +418,16 @@ def _settings(library, local_available: bool):
     with gr.Row():
         since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", elem_id="since", min_width=140)
         until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="until", min_width=140)
+    newest = library.reference_date()
+    as_of = gr.Textbox(label="As of (for “latest”, “last month”)", elem_id="as-of",
+                       placeholder=f"YYYY-MM-DD (default: newest article{', ' + newest.isoformat() if newest else ''})")
     llm = (render.esc(library.settings.llm_model) if library.llm_configured
            else "not configured (set RAG_LLM=openai with OPENAI_BASE_URL or OPENAI_API_KEY)")
     if local_available:
         llm += " · local: Qwen2.5 1.5B (started on first use)"
     gr.HTML(f'<div class="models">LLM: {llm}<br>Embeddings: {render.esc(library.embedder.describe())}</div>',
             js_on_load=None)
-    return mode, k, since, until
+    return mode, k, since, until, as_of
 
 
 def launch(library, *, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,

@@ -13,7 +13,8 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rag.models import AddResult, Answer, Article, ArticleSummary, Citation
+from rag.models import AddResult, Answer, AnswerSpan, Article, ArticleSummary, Citation
+from rag.query import Query
 
 # Context shown around a highlighted span, per side, when its paragraph is long.
 CONTEXT_CHARS = 600
@@ -53,10 +54,20 @@ def user_message(question: str) -> str:
     return f'<div class="question">{multiline(question)}</div>'
 
 
-def pending_message(standalone: str | None, doing: str | None = None) -> str:
-    searching = f' for <q>{esc(standalone)}</q>' if standalone else ""
-    text = esc(doing) if doing else f"Searching the library{searching}"
-    return f'<div class="answer pending"><span class="spinner"></span>{text}…</div>'
+def pending_message(query: Query | None, rewritten: bool = False, doing: str | None = None) -> str:
+    """The placeholder while the answer is prepared: `doing` when something else comes first
+    (starting the local model), else the query searched (when a follow-up was rewritten) and what
+    the question was understood to ask for (when more than a plain fact)."""
+    if doing:
+        return f'<div class="answer pending"><span class="spinner"></span>{esc(doing)}…</div>'
+    searching = f' for <q>{esc(query.text)}</q>' if query is not None and rewritten else ""
+    info = f' <span class="query-info">({esc(query.describe())})</span>' if _interesting(query) else ""
+    return f'<div class="answer pending"><span class="spinner"></span>Searching the library{searching}{info}…</div>'
+
+
+def _interesting(query: Query | None) -> bool:
+    """Whether the query's intent or dates are worth showing (not a plain undated fact)."""
+    return query is not None and (query.intent != "factoid" or bool(query.since or query.until))
 
 
 def streaming_message(text: str) -> str:
@@ -72,11 +83,21 @@ def answer_message(answer: Answer, turn: int) -> str:
     """The final answer: claims with clickable markers, unsupported claims flagged, small print."""
     if answer.abstained:
         body = f'<div class="abstain"><strong>Not in the library.</strong> {esc(answer.answer)}</div>'
-    elif answer.claims:
+    elif answer.claims and not all(c.supported for c in answer.claims):
         body = " ".join(_claim_html(c.text, c.citations, c.supported, turn) for c in answer.claims)
     else:
-        body = _MARKER.sub(lambda m: marker(turn, int(m.group(1))), multiline(answer.answer))
+        body = _answer_text_html(answer, turn)
     return f'<div class="answer final" data-turn="{turn}">{body}{_small_print(answer)}</div>'
+
+
+def _answer_text_html(answer: Answer, turn: int) -> str:
+    """The answer text with markers as links; a leading short answer phrase in bold."""
+    text, lead = answer.answer, ""
+    span = answer.answer_span
+    if span is not None and text.startswith(span.text.strip()):
+        lead = f'<strong class="short-answer">{esc(span.text.strip())}</strong>'
+        text = text[len(span.text.strip()):]
+    return lead + _MARKER.sub(lambda m: marker(turn, int(m.group(1))), multiline(text))
 
 
 def _claim_html(text: str, citations: list[int], supported: bool, turn: int) -> str:
@@ -93,8 +114,11 @@ def _small_print(answer: Answer) -> str:
     if answer.unsupported:
         lines.append(f'<div class="notice">{len(answer.unsupported)} of {len(answer.claims)} sentences are not '
                      'supported by any article and are marked “unsupported”.</div>')
-    if answer.standalone_question.strip() != answer.question.strip():
-        lines.append(f'<div class="searched">Searched for: <q>{esc(answer.standalone_question)}</q></div>')
+    rewritten = answer.standalone_question.strip() != answer.question.strip()
+    if rewritten or _interesting(answer.query):
+        searched = f'<q>{esc(answer.standalone_question)}</q>' if rewritten else ""
+        info = f'<span class="query-info">{esc(answer.query.describe())}</span>' if _interesting(answer.query) else ""
+        lines.append(f'<div class="searched">Searched for: {searched}{" · " if searched and info else ""}{info}</div>')
     sources = len(answer.citations)
     ms = answer.timings_ms.get("total", 0.0)
     took = f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
@@ -134,11 +158,13 @@ def sources_section(answer: Answer, turn: int, articles: dict[str, Article | Non
     elif not answer.citations:
         cards = '<p class="no-sources">No article in the library supports any sentence of this answer.</p>'
     else:
-        cards = "".join(source_card(c, articles.get(c.article_id), turn) for c in answer.citations)
+        span = answer.answer_span
+        cards = "".join(source_card(c, articles.get(c.article_id), turn, span if span and span.n == c.n else None)
+                        for c in answer.citations)
     return heading + cards
 
 
-def source_card(citation: Citation, article: Article | None, turn: int) -> str:
+def source_card(citation: Citation, article: Article | None, turn: int, span: AnswerSpan | None = None) -> str:
     meta = [esc(x) for x in (citation.source, citation.published) if x]
     url = safe_url(citation.url)
     if url:
@@ -149,12 +175,13 @@ def source_card(citation: Citation, article: Article | None, turn: int) -> str:
         f'data-article="{esc(citation.article_id)}" data-start="{citation.start}" data-end="{citation.end}">'
         f'<header><span class="num">[{citation.n}]</span> <span class="title">{esc(citation.title)}</span></header>'
         f'<div class="meta">{" · ".join(meta)}{support}</div>'
-        f'{highlighted_paragraph(citation, article)}</article>'
+        f'{highlighted_paragraph(citation, article, span)}</article>'
     )
 
 
-def highlighted_paragraph(citation: Citation, article: Article | None) -> str:
-    """The cited span, text[start:end] exactly, marked inside its surrounding paragraph."""
+def highlighted_paragraph(citation: Citation, article: Article | None, span: AnswerSpan | None = None) -> str:
+    """The cited span, text[start:end] exactly, marked inside its surrounding paragraph; the short
+    answer phrase (`span`, inside the citation) is highlighted more strongly within it."""
     if article is None or article.text[citation.start:citation.end] != citation.quote:
         # The article was removed or replaced after this answer: show the verified quote alone.
         return (f'<blockquote class="context"><mark>{esc(citation.quote)}</mark></blockquote>'
@@ -165,8 +192,13 @@ def highlighted_paragraph(citation: Citation, article: Article | None) -> str:
     para_end = len(text) if para_end == -1 else para_end
     before = _trim_left(text[para_start:start])
     after = _trim_right(text[end:para_end])
-    return (f'<blockquote class="context">{multiline(before)}<mark>{multiline(text[start:end])}</mark>'
-            f'{multiline(after)}</blockquote>')
+    if span is not None and start <= span.start < span.end <= end:
+        cited = (multiline(text[start:span.start]) + f'<strong class="answer-span">{multiline(text[span.start:span.end])}</strong>'
+                 + multiline(text[span.end:end]))
+    else:
+        cited = multiline(text[start:end])
+    return f'<blockquote class="context">{multiline(before)}<mark>{cited}</mark>{multiline(after)}</blockquote>'
+
 
 
 def _trim_left(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rag.models import Citation, Claim
+from rag.models import AnswerSpan, Citation, Claim
 
 ABSTAIN_TEXT = "The corpus does not say: no indexed article supports an answer to this question."
 
@@ -17,6 +17,7 @@ class Draft:
     unsupported: list[str] = field(default_factory=list)
     abstained: bool = False
     notice: str | None = None  # why this answer replaced the answerer's own (shown to the user)
+    answer_span: AnswerSpan | None = None
 
 
 def abstention() -> Draft:
