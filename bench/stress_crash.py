@@ -3,7 +3,7 @@
 Each trial changes a few articles (so updates are interrupted too), starts `rag add DIR` as a
 real process and kills it with SIGKILL either during start-up or after a random number of
 articles have been written. The store is then inspected twice by an independent reader (plain
-sqlite3, a fresh Chroma client, the BM25 id file), once as the crash left it and once after a
+sqlite3, a fresh Chroma client, the chunk ids of the BM25 segments its manifest lists), once as the crash left it and once after a
 restart (`rag list`, which runs the repair at open):
 
 - as left: every `ready` article has exactly its registry chunks in Chroma; no chunk in Chroma
@@ -88,6 +88,7 @@ _INSPECT = r"""
 import json, sqlite3, sys
 from pathlib import Path
 import chromadb
+import numpy as np
 from chromadb.config import Settings
 
 
@@ -118,8 +119,13 @@ def inspect(data):
         got = client.get_collection(col.name).get(include=["metadatas"])
         for cid, meta in zip(got["ids"], got["metadatas"]):
             chroma.setdefault(meta.get("article_id", ""), []).append(cid)
-    ids_file = data / "bm25" / "chunk_ids.json"
-    bm25 = json.loads(ids_file.read_text()) if ids_file.exists() else None
+    manifest = data / "bm25" / "manifest.json"
+    bm25 = None
+    if manifest.exists():  # the segments it lists, in order, are the index (rag/bm25_index.py)
+        bm25 = []
+        for name in json.loads(manifest.read_text())["segments"]:
+            with np.load(data / "bm25" / name, allow_pickle=False) as segment:
+                bm25 += [str(c) for c in segment["chunk_ids"]]
     return {"articles": articles, "chunks": chunks, "chroma": chroma, "bm25": bm25, "bad_spans": bad_spans}
 
 

@@ -145,6 +145,10 @@ class Registry:
     def ids_in_state(self, state: str) -> list[str]:
         return [r[0] for r in self._query("SELECT id FROM articles WHERE state=?", (state,))]
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) has committed since the last call."""
+        return self._query("PRAGMA data_version")[0][0]
+
     def ready_ids(self) -> set[str]:
         return set(self.ids_in_state("ready"))
 

@@ -81,6 +81,8 @@ class Store:
         self.registry = Registry(settings.registry_path)
         self.vectors = VectorIndex(settings, embedder.model_name)
         self.bm25 = BM25Index(settings.bm25_path)
+        self._seen_version = self.registry.data_version()  # see _catch_up
+        self._writers = 0  # nesting depth of `writing()` in this process
         self._write_lock = threading.RLock()
         self._ready: set[str] = set()
         self._bm25_dates = np.zeros(0, dtype=np.int64)
@@ -97,7 +99,10 @@ class Store:
         what was being written stays `pending` (invisible) and is finished at the next open.
         """
         with self._write_lock, self.lock.hold():
+            self._writers += 1
             try:
+                if self._writers == 1:
+                    self._catch_up()
                 yield
             except StoreError as exc:
                 hint = self._disk_hint()
@@ -106,6 +111,18 @@ class Store:
                 raise StoreError(f"{exc}{hint}") from exc
             except (OSError, sqlite3.Error) as exc:
                 raise StoreError(f"could not write to {self.settings.data_dir}: {exc}{self._disk_hint()}") from exc
+            finally:
+                self._writers -= 1
+
+    def _catch_up(self) -> None:
+        """Before writing: another process may have written since this one last looked (its BM25
+        in memory is then stale, and appending to it would drop the other's chunks from the index
+        on disk). Reload BM25 from its files and resync with the registry."""
+        version = self.registry.data_version()
+        if version != self._seen_version:
+            self.bm25 = BM25Index(self.settings.bm25_path)
+            self._sync_bm25()
+            self._seen_version = version
 
     def _disk_hint(self) -> str:
         """Names a full disk: Chroma reports one only as a failed compaction or write."""

@@ -123,10 +123,9 @@ def test_a_sentence_needing_its_neighbour_is_supported_by_the_pair(corpus_librar
     the sentence before it gives: judged against both, it is supported, not flagged."""
     library = corpus_library
     question = "Who will the U.S. and Ukraine keep in close contact with as the process advances?"
-    retrieved = library.retriever.retrieve(question, 5)
-    articles = library.store.registry.articles(sorted({r.article_id for r in retrieved}))
-    found = select_evidence(question, retrieved, library.store, library.embedder.get_query_embedding(question), articles)
-    packed = label_order(pack_evidence(found, budget_tokens=evidence_budget(4096, 120)))
+    found = library.evidence(question, k=5)
+    articles = found.articles
+    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
     answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
     reply = ("Ukraine and the United States will remain in close contact with their European partners as the "
              "process advances.")

@@ -19,7 +19,6 @@ from rag.query import Query
 # Context shown around a highlighted span, per side, when its paragraph is long.
 CONTEXT_CHARS = 600
 _SAFE_URL_SCHEMES = {"http", "https"}
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def esc(value: object) -> str:
@@ -90,14 +89,33 @@ def answer_message(answer: Answer, turn: int) -> str:
     return f'<div class="answer final" data-turn="{turn}">{body}{_small_print(answer)}</div>'
 
 
+_MARKER = re.compile(r" \[(\d+)\]")
+
+
 def _answer_text_html(answer: Answer, turn: int) -> str:
-    """The answer text with markers as links; a leading short answer phrase in bold."""
+    """The answer text with the answerer's own markers as links; a leading short answer phrase in bold.
+
+    Only the markers right after a claim's text, with that claim's numbers, become links: a
+    "[1]" inside a quote or an article's title (labels name the source) stays plain text, so an
+    article cannot forge a citation marker."""
     text, lead = answer.answer, ""
     span = answer.answer_span
     if span is not None and text.startswith(span.text.strip()):
         lead = f'<strong class="short-answer">{esc(span.text.strip())}</strong>'
         text = text[len(span.text.strip()):]
-    return lead + _MARKER.sub(lambda m: marker(turn, int(m.group(1))), multiline(text))
+    out, pos = [lead], 0
+    for claim in answer.claims:
+        start = text.find(claim.text, pos)
+        if start < 0:
+            continue
+        end = start + len(claim.text)
+        out.append(multiline(text[pos:end]))
+        pos = end
+        while (own := _MARKER.match(text, pos)) and int(own.group(1)) in claim.citations:
+            out.append(" " + marker(turn, int(own.group(1))))
+            pos = own.end()
+    out.append(multiline(text[pos:]))
+    return "".join(out)
 
 
 def _claim_html(text: str, citations: list[int], supported: bool, turn: int) -> str:
