@@ -186,10 +186,10 @@ class LocalMiniLMEmbedding(_ArrayEmbedding):
     embed_batch_size: int = _BATCH
     engine: str = "auto"
     precision: str | None = None
-    # THROUGHPUT: one CPU stream per infer request, batches run concurrently. bench_ingest measured
-    # it 1.7x faster than LATENCY on batches on this shared 2-core machine (12-14 s vs 21-24 s for
-    # 48 chunks at load average ~23), and a single question no slower (median 147 vs 209 ms).
-    hint: str = "THROUGHPUT"
+    # LATENCY: one infer request using every core. THROUGHPUT (one stream per request, batches run
+    # concurrently) was 1.7x faster on batches at load average ~23 but equal at load 6 (bench_ingest
+    # --levers), and slower for a single question at load 7.6 (median 42.6 vs 30.6 ms).
+    hint: str = "LATENCY"
     threads: int = 0
     _runner: object = PrivateAttr(default=None)
     _tokenizer: object = PrivateAttr(default=None)
