@@ -60,3 +60,4 @@ def test_date_preference_weights():
     recency = DatePreference(recency_as_of=AS_OF, half_life_days=14)
     assert recency.weight(AS_OF) == 1.0 > recency.weight(date(2025, 12, 29)) > recency.weight(date(2025, 5, 29)) >= 0.3
     assert recency.weight(None) < 1.0
+    assert recency.weight(date(2026, 2, 1)) < recency.weight(date(2025, 5, 29)), "news from after as_of is not latest"
