@@ -123,7 +123,7 @@ def test_watched_folder_follows_its_files(tmp_path):
 
     def run():
         try:
-            for changes in watcher.follow(stop, force_polling=True, debounce_ms=200):
+            for changes in watcher.follow(stop, force_polling=True, debounce_ms=200, rescan_s=10):
                 batches.append(changes)
         except Exception as exc:  # surfaced by the assertions below
             errors.append(exc)

@@ -88,14 +88,35 @@ class FolderWatch:
         return changes
 
     def follow(self, stop_event: threading.Event | None = None, *, force_polling: bool | None = None,
-               debounce_ms: int = 800) -> Iterator[list[FolderChange]]:
-        """Yield the initial sync, then the changes of each batch of file events until stopped."""
+               debounce_ms: int = 800, rescan_s: float = 60.0) -> Iterator[list[FolderChange]]:
+        """Yield the initial sync, then the changes of each batch of file events until stopped.
+
+        The watcher runs before the initial sync starts, so a file written while the folder is
+        being read is not missed; after `rescan_s` seconds without events the whole folder is
+        synced again, so a change the OS or the poller dropped is still caught up with."""
         import watchfiles
 
+        # rust_timeout: an empty batch after each quiet second, which counts towards the rescan.
+        events = watchfiles.watch(self.root, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False,
+                                  force_polling=force_polling, watch_filter=None, yield_on_timeout=True,
+                                  rust_timeout=1000)
+        first = next(events, None)  # returns within a second, with the watcher running
         yield self.sync()
-        for batch in watchfiles.watch(self.root, stop_event=stop_event, debounce=debounce_ms, raise_interrupt=False,
-                                      force_polling=force_polling, watch_filter=None):
-            changes = self.apply({path for _, path in batch})
+        if first:
+            changes = self.apply({path for _, path in first})
+            if changes:
+                yield changes
+        quiet = 0.0
+        for batch in events:
+            if batch:
+                quiet = 0.0
+                changes = self.apply({path for _, path in batch})
+            else:
+                quiet += 1.0
+                if quiet < rescan_s:
+                    continue
+                quiet = 0.0
+                changes = [c for c in self.sync() if c.status != "unchanged"]
             if changes:
                 yield changes
 

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from rag.errors import LLMError
+from rag.safe_output import redact
 from rag.settings import Settings
 
 T = TypeVar("T")
@@ -42,11 +43,12 @@ def context_error(settings: Settings, detail: str) -> LLMError:
                     cause="context", setting="RAG_LLM_CONTEXT_WINDOW")
 
 
-def _status_message(exc) -> str:
-    """The server's own error message, on one line."""
+def _status_message(exc, settings: Settings) -> str:
+    """The server's own error message, on one line, without the API key (servers echo a
+    rejected key in their error bodies, and these messages reach the UI and logs)."""
     body = getattr(exc, "body", None)
     message = body.get("message") if isinstance(body, dict) else None
-    return " ".join(str(message or getattr(exc, "message", "") or exc).split())[:200]
+    return redact(" ".join(str(message or getattr(exc, "message", "") or exc).split())[:200], settings.openai_api_key)
 
 
 @contextmanager
@@ -79,16 +81,16 @@ def map_llm_errors(settings: Settings) -> Iterator[None]:
         raise LLMError(f"cannot reach the LLM server at {where}: is it running? check OPENAI_BASE_URL",
                        cause="connection", setting="OPENAI_BASE_URL") from exc
     except openai.BadRequestError as exc:
-        message = _status_message(exc)
+        message = _status_message(exc, settings)
         if any(word in message.lower() for word in _CONTEXT_WORDS):
             raise context_error(settings, message) from exc
         raise LLMError(f"the LLM server at {where} refused the request (400): {message}",
                        cause="bad_request", setting="RAG_LLM_MODEL") from exc
     except openai.APIStatusError as exc:
-        raise LLMError(f"the LLM server at {where} failed ({exc.status_code}): {_status_message(exc)}",
+        raise LLMError(f"the LLM server at {where} failed ({exc.status_code}): {_status_message(exc, settings)}",
                        cause="server", setting="OPENAI_BASE_URL") from exc
     except openai.OpenAIError as exc:
-        raise LLMError(f"the LLM server at {where} sent an unusable reply: {' '.join(str(exc).split())[:200]}",
+        raise LLMError(f"the LLM server at {where} sent an unusable reply: {redact(' '.join(str(exc).split())[:200], settings.openai_api_key)}",
                        cause="server", setting="OPENAI_BASE_URL") from exc
 
 
