@@ -16,24 +16,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bench.common import RESULTS, machine, peak_rss_mb, rtqa_articles, rtqa_questions, summary_ms, timed, write_result  # noqa: E402
+from bench.common import RESULTS, chroma_server, machine, peak_rss_mb, rtqa_articles, rtqa_questions, summary_ms, timed, write_result  # noqa: E402
 from rag import store as store_module  # noqa: E402
 from rag.library import Library  # noqa: E402
-from rag.llm.server import free_port  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 
@@ -58,31 +52,6 @@ class ReusedVectors:
                 self.cache[(texts[i], tuple(spans[i]))] = (vecs[n], span_vecs[n])
         hits = [self.cache[(t, tuple(s))] for t, s in zip(texts, spans)]
         return np.stack([h[0] for h in hits]) if hits else np.zeros((0, 384), np.float32), [h[1] for h in hits]
-
-
-@contextmanager
-def chroma_server(path: Path):
-    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    log = (path / "server.log").open("w")
-    proc = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env=os.environ | {"ANONYMIZED_TELEMETRY": "False"})
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"chroma server did not start: {(path / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.3)
-    try:
-        yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
 
 
 def reuse_segmentation(store) -> None:

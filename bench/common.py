@@ -5,8 +5,15 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
+import signal
 import statistics
+import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -74,3 +81,33 @@ def write_result(name: str, data: dict) -> Path:
     path.write_text(json.dumps(data, indent=2))
     print(f"wrote {path}")
     return path
+
+
+@contextmanager
+def chroma_server(path: Path, timeout_s: float = 120.0) -> Iterator[int]:
+    """A real `chroma run` server on a free loopback port, its database and log under `path`;
+    yields the port and stops the server (its whole process group) afterwards. The scale bench
+    and tests/test_chroma_server.py share it."""
+    from rag.llm.server import free_port
+
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    log = (path / "server.log").open("w")
+    proc = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env=os.environ | {"ANONYMIZED_TELEMETRY": "False"})
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"chroma server did not start: {(path / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+    try:
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)

@@ -1,16 +1,8 @@
 """Client/server: the same library code against a real `chroma run` server (CHROMA_HOST)."""
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
+from bench.common import chroma_server as running_chroma_server
 from conftest_core import CORPUS, SEED_ID, library_at
 from rag.errors import StoreError
 from rag.llm.server import free_port
@@ -18,26 +10,8 @@ from rag.llm.server import free_port
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = (path / "server.log").open("w")
-    proc = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env=os.environ | {"ANONYMIZED_TELEMETRY": "False"})
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"chroma server did not start: {(path / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.3)
-    yield port
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    with running_chroma_server(tmp_path_factory.mktemp("chroma-server"), timeout_s=60) as port:
+        yield port
 
 
 def test_library_works_against_a_chroma_server(chroma_server, tmp_path):
