@@ -238,12 +238,11 @@ class Library:
 
     def published_dates(self) -> dict[str, date | None]:
         """Article id -> published date, for every article in the library."""
-        return {s.id: s.published for s in self.store.registry.summaries()}
+        return self.store.registry.published_dates()
 
     def reference_date(self) -> date | None:
         """The library's "today" for relative dates: its newest published date."""
-        dates = [d for d in self.published_dates().values() if d]
-        return max(dates) if dates else None
+        return self.store.registry.newest_published()
 
     def understand(self, question: str, as_of: date | None = None) -> Query:
         """The question's intent and dates, relative ones resolved against `as_of` (default: the

@@ -142,6 +142,16 @@ class Registry:
             for r in rows
         ]
 
+    def published_dates(self) -> dict[str, date | None]:
+        """Article id -> published date (articles not being deleted), without the summaries' per-article chunk counts."""
+        rows = self._query("SELECT id, published FROM articles WHERE state!='deleting'")
+        return {i: date.fromisoformat(p) if p else None for i, p in rows}
+
+    def newest_published(self) -> date | None:
+        """The newest published date of the articles not being deleted (ISO dates sort as text)."""
+        value = self._query("SELECT max(published) FROM articles WHERE state!='deleting' AND published != ''")[0][0]
+        return date.fromisoformat(value) if value else None
+
     def ids_in_state(self, state: str) -> list[str]:
         return [r[0] for r in self._query("SELECT id FROM articles WHERE state=?", (state,))]
 
