@@ -1,3 +1,3 @@
-# Browser-test fixtures (session-scoped, so registered once here for every test module).
-from conftest_ui import open_page, ui_browser, ui_library, ui_server  # noqa: E402,F401
-from conftest_core import corpus_library, seed_only_library  # noqa: E402,F401
+# The fixture modules are pytest plugins, registered once here: every session fixture exists once
+# per run, and test modules import only plain helpers (constants, functions, classes) from them.
+pytest_plugins = ["conftest_core", "conftest_llm", "conftest_ui", "conftest_web"]

@@ -29,6 +29,18 @@ def corpus_library(tmp_path_factory) -> Library:
     return library
 
 
+@pytest.fixture(scope="session")
+def corpus_dir(corpus_library) -> Path:
+    """The data directory of `corpus_library`, for `rag` subprocesses (which must not modify it)."""
+    return corpus_library.settings.data_dir
+
+
+@pytest.fixture(scope="session")
+def corpus_texts(corpus_library) -> dict[str, str]:
+    """Canonical text of every indexed article, to check citations against."""
+    return {s.id: corpus_library.article(s.id).text for s in corpus_library.articles()}
+
+
 @pytest.fixture
 def seed_only_library(tmp_path) -> Library:
     """A fresh library holding only the seed article (safe to modify)."""

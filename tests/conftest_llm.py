@@ -6,7 +6,8 @@ tests/artifacts/models and reused, started once per session on a free 127.0.0.1 
 stopped by its PID. For failures llama.cpp cannot produce (it has no rate
 limit, and serves any model name), `StatusProxy` is a real HTTP server in front of it that
 answers some requests with an error status and forwards the rest; `SilentServer` accepts
-connections and never answers (a hung server). Test modules import what they use from here.
+connections and never answers (a hung server). The server fixtures skip the tests that use them
+when the local-llm extra (xllamacpp) is not installed; the helpers here need no extra.
 """
 
 from __future__ import annotations
@@ -28,28 +29,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / "tests" / "artifacts"
 
-pytest.importorskip("xllamacpp", reason="needs the local-llm extra: pip install -e '.[local-llm]'")
-
-from rag.llm.server import LocalLLMServer, free_port  # noqa: E402
+from rag.llm.server import LocalLLMServer, free_port
 
 MODEL_CACHE = LOGS / "models"  # the joined GGUF, reused by later sessions (like <data dir>/models)
 
 
-# Each test module imports these fixtures, which gives each module its own copy of a session
-# fixture; this cache makes them one per session all the same.
-_SESSION: dict[str, object] = {}
-
-
-def _once(name: str, make):
-    if name not in _SESSION:
-        _SESSION[name] = make()
-    return _SESSION[name]
-
-
 def _server(name: str, **options) -> LocalLLMServer:
+    pytest.importorskip("xllamacpp", reason="needs the local-llm extra: pip install -e '.[local-llm]'")
     LOGS.mkdir(parents=True, exist_ok=True)
-    return _once(name, lambda: LocalLLMServer.for_model("qwen1.5b", MODEL_CACHE, log_path=LOGS / f"{name}.log",
-                                                        **options).start())
+    return LocalLLMServer.for_model("qwen1.5b", MODEL_CACHE, log_path=LOGS / f"{name}.log", **options).start()
 
 
 @pytest.fixture(scope="session")
@@ -66,21 +54,6 @@ def llm_keyed_server():
     server = _server("llm-server-keyed", n_ctx=256, threads=1, api_key="sesame")
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def corpus_dir(tmp_path_factory):
-    """A data directory holding the shipped corpus, indexed once for the session."""
-    return _once("corpus_dir", lambda: _index_corpus(tmp_path_factory.mktemp("llm-data")))
-
-
-def _index_corpus(data_dir: Path) -> Path:
-    from rag.library import Library
-    from rag.settings import Settings
-
-    results = Library(Settings(RAG_DATA_DIR=str(data_dir), RAG_LLM="none")).add([ROOT / "corpus"])
-    assert not [r for r in results if r.status == "failed"]
-    return data_dir
 
 
 def llm_env(server_env: dict[str, str], data_dir: Path, **overrides: str) -> dict[str, str]:
@@ -222,14 +195,3 @@ def closed_port_url() -> str:
     """A URL on which nothing listens (connection refused)."""
     return f"http://127.0.0.1:{free_port()}/v1"
 
-
-@pytest.fixture(scope="session")
-def corpus_library(corpus_dir):
-    """An extractive-mode Library over the indexed corpus."""
-    return _once("corpus_library", lambda: library_for({"RAG_DATA_DIR": str(corpus_dir), "RAG_LLM": "none"}))
-
-
-@pytest.fixture(scope="session")
-def corpus_texts(corpus_library) -> dict[str, str]:
-    """Canonical text of every indexed article, to check citations against."""
-    return {s.id: corpus_library.article(s.id).text for s in corpus_library.articles()}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest_core import ROOT, library_at
-from conftest_web import news_site, wait_until, web_settings, write_pdf  # noqa: F401
+from conftest_web import wait_until, web_settings, write_pdf
 from rag.citations import is_verbatim
 from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.watch import FolderWatch

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest_llm import corpus_dir, corpus_library, corpus_texts, library_for, llm_env, llm_server, run_rag  # noqa: F401
+from conftest_llm import library_for, llm_env, run_rag
 from rag.answer.claims import UNSUPPORTED_MARK, claim_core
 from rag.conversation import condense
 from rag.judge import LLMJudge

@@ -12,9 +12,7 @@ import re
 
 import pytest
 
-from conftest_llm import (  # noqa: F401  (fixtures)
-    SilentServer, StatusProxy, closed_port_url, corpus_dir, library_for, llm_env, llm_keyed_server, llm_server, run_rag,
-)
+from conftest_llm import SilentServer, StatusProxy, closed_port_url, library_for, llm_env, run_rag
 
 pytestmark = pytest.mark.server
 

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from conftest_ui import start_server, stop_server
-from conftest_web import STORIES, atom, news_site, rss, wait_until  # noqa: F401
+from conftest_web import STORIES, atom, rss, wait_until
 from test_cli import run
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from conftest_core import library_at
-from conftest_web import STORIES, atom, http_date, news_page, news_site, rss, web_settings  # noqa: F401
+from conftest_web import STORIES, atom, http_date, news_page, rss, web_settings
 from rag.citations import is_verbatim
 from rag.errors import InputError
 
