@@ -83,13 +83,16 @@ def library_for(env: dict[str, str]):
 @dataclass
 class StatusProxy:
     """An HTTP server that answers the first `count` requests whose path starts with `path` with
-    `status` (OpenAI-style JSON error body) and forwards every other request to `upstream`."""
+    `status` (OpenAI-style JSON error body) and forwards every other request to `upstream`,
+    recording each forwarded request's path, body and the upstream's response body in `exchanges`
+    (with `count=0` it is a recording proxy)."""
 
     upstream: str
-    status: int
+    status: int = 0
     count: int = 1_000_000
     path: str = "/v1/chat/completions"
     hits: list[tuple[str, str, int]] = field(default_factory=list)
+    exchanges: list[tuple[str, bytes, bytes]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -136,10 +139,13 @@ class StatusProxy:
                     if key.lower() not in {"transfer-encoding", "connection", "content-length", "date", "server"}:
                         self.send_header(key, value)
                 self.end_headers()
+                received = []
                 while chunk := response.read1(65536):
+                    received.append(chunk)
                     self.wfile.write(chunk)
                     self.wfile.flush()
                 conn.close()
+                proxy.exchanges.append((self.path, body, b"".join(received)))
 
             do_GET = do_POST = _handle
 
@@ -161,6 +167,16 @@ class StatusProxy:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def streamed_content(body: bytes) -> str:
+    """The reply text of a streamed (server-sent events) chat completion response body."""
+    parts = []
+    for line in body.decode("utf-8").splitlines():
+        if line.startswith("data:") and line[5:].strip() != "[DONE]":
+            for choice in json.loads(line[5:]).get("choices", []):
+                parts.append((choice.get("delta") or {}).get("content") or "")
+    return "".join(parts)
 
 
 class SilentServer:

@@ -14,9 +14,9 @@ import re
 
 import pytest
 
-from conftest_llm import library_for, llm_env, run_rag
+from conftest_llm import StatusProxy, library_for, llm_env, run_rag, streamed_content
 from rag.answer.claims import UNSUPPORTED_MARK, claim_core
-from rag.conversation import condense
+from rag.conversation import CONDENSE_SYSTEM, rewrite_followup, usable_rewrite
 from rag.judge import LLMJudge
 from rag.llm.client import ChatLLM
 from rag.models import Turn
@@ -127,10 +127,27 @@ def test_chat_llm_streams_tokens(llm_server):
     assert len(deltas) > 1 and "".join(deltas).strip()
 
 
-def test_follow_up_is_condensed_by_the_llm(llm_library):
+def test_follow_up_is_condensed_by_the_llm(llm_server, corpus_dir):
+    """The follow-up is sent to the LLM with the conversation, and the library searches for exactly
+    the LLM's rewrite (both seen by a recording proxy), which the offline rewrite would not produce."""
+    question = "What did he say about the plan?"  # offline: "he" resolved, the names of the last turn appended
     history = [Turn(question=QUESTIONS[0], answer="Kremlin spokesperson Dmitry Peskov said talks had begun. [1]")]
-    rewritten = condense(llm_library._llm().llm, "What did he say about the peace deal?", history)
-    assert rewritten and rewritten.endswith("?") and "Peskov" in rewritten, rewritten
+    with StatusProxy(llm_server.base_url.removesuffix("/v1"), count=0) as proxy:
+        library = library_for(llm_env(llm_server.env(), corpus_dir, OPENAI_BASE_URL=proxy.base_url))
+        events = library.ask_stream(question, history=history, mode="llm")
+        searched = next(events).query.text  # the first event: the query about to be searched
+        events.close()  # the answer itself is not needed here
+    condensing = [(json.loads(request), reply) for path, request, reply in proxy.exchanges
+                  if path.endswith("/chat/completions") and json.loads(request)["messages"][0]["content"] == CONDENSE_SYSTEM]
+    assert len(condensing) == 1, [path for path, *_ in proxy.exchanges]
+    request, reply = condensing[0]
+    sent = request["messages"][-1]["content"]
+    assert history[0].question in sent and history[0].answer in sent and question in sent, sent
+    rewrite = streamed_content(reply)
+    # The reply as the library reads it (surrounding quotes or a "Question:" label dropped).
+    assert searched == usable_rewrite(rewrite, history) and searched in rewrite, (searched, rewrite)
+    assert searched != rewrite_followup(question, history), searched
+    assert "Peskov" in searched, searched
 
 
 def test_llm_judge_reads_p_yes_from_logprobs(llm_library):
