@@ -168,6 +168,7 @@ class Library:
         return summary
 
     def articles(self) -> list[ArticleSummary]:
+        self.store.refresh()  # articles another process added or removed since
         return self.store.registry.summaries()
 
     def article(self, article_id: str) -> Article:
@@ -268,6 +269,7 @@ class Library:
                 and "latest" only re-rank (see rag/retrieval.py).
             as_of: reference date for relative dates and recency (default: newest in the library).
         """
+        self.store.refresh()  # articles another process added or removed since
         query = question if isinstance(question, Query) else self.understand(question, as_of)
         recency = query.as_of if query.intent == "latest" and not (query.since or query.until) else None
         prefer = DatePreference(query.since, query.until, recency, self.settings.recency_half_life_days)

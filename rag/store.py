@@ -81,7 +81,7 @@ class Store:
         self.registry = Registry(settings.registry_path)
         self.vectors = VectorIndex(settings, embedder.model_name)
         self.bm25 = BM25Index(settings.bm25_path)
-        self._seen_version = self.registry.data_version()  # see _catch_up
+        self._seen = self._stamp()  # see _catch_up
         self._writers = 0  # nesting depth of `writing()` in this process
         self._write_lock = threading.RLock()
         self._ready: set[str] = set()
@@ -113,16 +113,41 @@ class Store:
                 raise StoreError(f"could not write to {self.settings.data_dir}: {exc}{self._disk_hint()}") from exc
             finally:
                 self._writers -= 1
+                if self._writers == 0:
+                    self._seen = self._stamp()  # this process's own writes need no reload
 
-    def _catch_up(self) -> None:
-        """Before writing: another process may have written since this one last looked (its BM25
-        in memory is then stale, and appending to it would drop the other's chunks from the index
-        on disk). Reload BM25 from its files and resync with the registry."""
-        version = self.registry.data_version()
-        if version != self._seen_version:
+    def refresh(self) -> None:
+        """Before reading: see what other processes wrote since this one last looked (a UI serving
+        questions while `rag add` runs). Costs one PRAGMA and one stat when nothing changed. Skipped
+        while a thread of this process writes (it catches up itself before writing)."""
+        if not self._write_lock.acquire(blocking=False):
+            return
+        try:
+            if not self._writers:
+                self._catch_up(rebuild=False)  # a reader never rewrites BM25: the writer may be mid-batch
+        finally:
+            self._write_lock.release()
+
+    def _stamp(self) -> tuple[int, int]:
+        """Changes when another process writes: SQLite's data_version (registry commits by other
+        connections) and the BM25 manifest's mtime (replaced after a batch is marked ready)."""
+        try:
+            manifest = (self.settings.bm25_path / "manifest.json").stat().st_mtime_ns
+        except OSError:
+            manifest = 0
+        return self.registry.data_version(), manifest
+
+    def _catch_up(self, rebuild: bool = True) -> None:
+        """Another process may have written since this one last looked: its Chroma client and BM25
+        in memory are then stale (searches miss the new chunks, and appending to BM25 would drop
+        the other's chunks from the index on disk). Reopen both from their files and resync with
+        the registry."""
+        stamp = self._stamp()
+        if stamp != self._seen:
+            self.vectors = VectorIndex(self.settings, self.embedder.model_name, reopen=True)
             self.bm25 = BM25Index(self.settings.bm25_path)
-            self._sync_bm25()
-            self._seen_version = version
+            self._sync_bm25(rebuild)
+            self._seen = stamp
 
     def _disk_hint(self) -> str:
         """Names a full disk: Chroma reports one only as a failed compaction or write."""

@@ -27,7 +27,7 @@ from rag.settings import Settings
 _NO_DATE = -1
 
 
-def _client(settings: Settings):
+def _client(settings: Settings, reopen: bool = False):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -36,6 +36,13 @@ def _client(settings: Settings):
         if settings.chroma_host:
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        if reopen:
+            # An embedded client searches the HNSW index it loaded at open and never sees vectors
+            # another process added since; chromadb shares one client per path in a process, so
+            # drop that cached one (clients still holding it keep working) and load the files again.
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
     except Exception as exc:  # chromadb raises bare Exceptions for connection failures
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_path
@@ -45,10 +52,11 @@ def _client(settings: Settings):
 class VectorIndex:
     """One Chroma collection of chunk vectors with article id, offsets and date as metadata."""
 
-    def __init__(self, settings: Settings, model_name: str):
+    def __init__(self, settings: Settings, model_name: str, reopen: bool = False):
+        """`reopen`: read the collection from its files again (after another process wrote to it)."""
         name = f"{settings.collection}-{model_name}".lower().replace(":", "-")[:60]
         try:
-            collection = _client(settings).get_or_create_collection(
+            collection = _client(settings, reopen).get_or_create_collection(
                 name, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
         except StoreError:
