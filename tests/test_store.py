@@ -1,11 +1,14 @@
 """Registry, Chroma and BM25 stay in agreement through add, update, remove, bad input and crashes."""
 
 import json
+import os
+import shutil
+import subprocess
 
 import pytest
 
 from conftest_core import SEED_ID, library_at
-from rag.errors import ArticleNotFound
+from rag.errors import ArticleNotFound, StoreError
 
 
 def write(path, **record):
@@ -90,24 +93,45 @@ def test_bad_files_fail_alone_and_lose_nothing(seed_only_library, tmp_path):
     assert_consistent(seed_only_library, "good")
 
 
-def test_a_crash_mid_add_is_invisible_and_repaired_at_next_open(seed_only_library, tmp_path):
-    store = seed_only_library.store
-    article = seed_only_library.article(SEED_ID).model_copy(update={"id": "crashed", "sha256": "0" * 64})
-    # Simulate a crash after the registry row and the Chroma vectors, before `ready` and BM25.
-    store.registry.set_state([SEED_ID], "ready")
-    original_make_ready = store._make_ready
-    store._make_ready = lambda *args: (_ for _ in ()).throw(KeyboardInterrupt())
-    with pytest.raises(KeyboardInterrupt):
-        store.index([article])
-    store._make_ready = original_make_ready
-    assert store.registry.ids_in_state("pending") == ["crashed"]
-    assert chroma_ids(seed_only_library, "crashed")  # vectors were written...
-    answer = seed_only_library.ask("Who is the Kremlin spokesperson?")
-    assert {c.article_id for c in answer.citations} == {SEED_ID}  # ...but nothing of it is visible
-    assert all(r.article_id == SEED_ID for r in answer.retrieved)
-    reopened = library_at(seed_only_library.settings.data_dir)
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 24 MB tmpfs (mounting needs root), unmounted afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a size-limited tmpfs needs root")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_write_failing_mid_add_is_invisible_and_repaired_at_next_open(small_disk):
+    """A real fault in a long-lived process (the UI's): the disk fills while an article is written.
+    One clear error; nothing of that article is answerable; the rest still is; the next open
+    (after space is freed) leaves the store consistent."""
+    library = library_at(small_disk / "data")
+    assert library.add_text(title="Lighthouse", text="The lighthouse was repainted red in May.").status == "added"
+    filler = small_disk / "filler"
+    with filler.open("wb") as out:  # no space left
+        out.write(b"\0" * shutil.disk_usage(small_disk).free)
+    text = " ".join(f"Harbour seal survey note {i}: keepers counted {i % 97} seals near buoy {i}." for i in range(200))
+    with pytest.raises(StoreError, match="is full"):
+        library.add_text(title="Seal survey", text=text)
+    assert "seal-survey" not in {s.id for s in library.articles() if s.state == "ready"}
+    answer = library.ask("How many seals did the keepers count near the buoy?")
+    assert all(c.article_id == "lighthouse" for c in answer.citations), answer.citations
+    assert all(r.article_id == "lighthouse" for r in library.evidence("seal survey keepers buoy").retrieved)
+    assert library.ask("What colour was the lighthouse repainted?").citations[0].article_id == "lighthouse"
+
+    filler.unlink()
+    reopened = library_at(small_disk / "data")
     assert reopened.store.registry.ids_in_state("pending") == []
-    assert_consistent(reopened, "crashed")
+    assert reopened.doctor(repair=False).ok
+    assert_consistent(reopened, "lighthouse")
+    present = "seal-survey" in {s.id for s in reopened.articles()}
+    assert_consistent(reopened, "seal-survey", present=present)  # finished at open, or never stored
 
 
 def test_an_interrupted_remove_is_finished_at_next_open(seed_only_library):
@@ -118,8 +142,6 @@ def test_an_interrupted_remove_is_finished_at_next_open(seed_only_library):
 
 
 def test_a_lost_bm25_index_is_rebuilt_from_the_registry(seed_only_library):
-    import shutil
-
     shutil.rmtree(seed_only_library.settings.bm25_path)
     reopened = library_at(seed_only_library.settings.data_dir)
     assert_consistent(reopened, SEED_ID)
