@@ -1,4 +1,8 @@
-"""Fixtures for the core library tests: real Library objects on temporary data directories."""
+"""Fixtures for the core library tests: real Library objects on temporary data directories.
+
+A pytest plugin (registered in tests/conftest.py): `corpus_library` is the one index of the shipped
+corpus per session (read-only); tests that change a library use `seed_only_library` or their own.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Fixtures for the browser tests: a real `rag ui` server on a free port, and Debian Chromium.
 
-Test modules import the fixtures they use from here. The server is a subprocess started on
+A pytest plugin (registered in tests/conftest.py); test modules import only its plain helpers
+(constants, `start_server`, `stop_server`). The server is a subprocess started on
 127.0.0.1 with a temporary data directory holding the shipped corpus, and stopped by its PID.
 Expected answers come from the same library, run in a separate process before the server starts,
 so the browser tests check that the UI shows exactly what the library says.

@@ -3,7 +3,8 @@
 It serves news pages written for these tests (no copyrighted text), feeds whose content the
 test changes between refreshes (with ETag / Last-Modified and 304 answers), redirects, a slow
 page, an oversized page, errors, a malformed feed and a sitemap index, and counts every request.
-Test modules import what they use from here.
+A pytest plugin (registered in tests/conftest.py) for the `news_site` fixture; test modules import
+its plain helpers (stories, feed writers, `web_settings`, `write_pdf`, `wait_until`).
 """
 
 from __future__ import annotations
