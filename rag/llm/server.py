@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ import click
 
 from rag.errors import LLMError
 from rag.llm.models import DEFAULT_MODEL, MODELS, model_cache_dir, model_path
+from rag.ports import free_port
 
 DEFAULT_CONTEXT = 4096
 INSTALL_HINT = "install the local LLM with: pip install 'newsground[local-llm]'"
@@ -42,13 +42,6 @@ def default_threads() -> int:
     """All cores up to 4: llama.cpp's prompt processing scales with them (waiting threads sleep,
     see `poll=0` below, so a busy machine is not slowed down by spinning)."""
     return max(1, min(4, os.cpu_count() or 1))
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
