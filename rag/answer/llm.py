@@ -42,6 +42,12 @@ NOT_IN_SOURCES_NOTICE = ("the {model} model replied that the sources do not answ
 # extractive evidence of all 108 questions): 1 of its 21 unanswerable questions has a sentence
 # scoring above 0.3 (0.45), 35 of its 87 answerable ones do. In-sample: see README (LLM mode).
 STRONG_EVIDENCE = 0.3
+# The LLM-assisted judge's score a paraphrased claim needs to be cited. Its calibrated threshold
+# (0.498, balanced accuracy on SummEdits) rejected the model's correct "Dmitry Peskov is the
+# Kremlin spokesperson." (0.438, p(yes) 0.71, evidence "Kremlin spokesperson Dmitry Peskov said
+# ..."); 0.4 still rejects the unsupported "Jack Rudoni was sent off in the ... game." (0.304).
+# Set by hand on these two claims (Qwen2.5-Coder-1.5B Q4_K_M), not fitted: see README, LLM mode.
+CONFIRM_THRESHOLD = 0.4
 
 
 class LLMAnswerer:
@@ -58,7 +64,7 @@ class LLMAnswerer:
         self.abstain_threshold = llm.settings.abstain_threshold if abstain_threshold is None else abstain_threshold
         # Borderline offline verdicts are confirmed by the LLM-assisted judge (same server).
         if confirm is None and isinstance(judge, OfflineJudge):
-            confirm = LLMJudge(llm, judge, context_window)
+            confirm = LLMJudge(llm, judge, context_window, threshold=CONFIRM_THRESHOLD)
         self.confirm = confirm
 
     def prompt(self, question: str, evidence: list[Evidence], articles: dict[str, Article]) -> tuple[str, list[Evidence]]:
