@@ -336,7 +336,7 @@ class Library:
         draft, streamed = None, []
         try:
             if mode == "llm":
-                events = self._llm(llm).stream(standalone, evidence, articles)
+                events = self._llm(llm).stream(standalone, evidence, articles, found=found)
             else:
                 events = self.extractive.stream(standalone, evidence, articles, found=found)
             for event in events:
@@ -354,8 +354,8 @@ class Library:
                 elif not streamed:
                     yield event
         draft = draft or abstention()
-        if draft.notice:  # the LLM answer was replaced by the extractive one
-            notice, mode = draft.notice, "extractive"
+        if draft.notice:  # the LLM answer was replaced by the extractive one (or withdrawn: an abstention)
+            notice, mode = draft.notice, mode if draft.abstained else "extractive"
         verify_all(draft.citations, articles)
         verify_span(draft.answer_span, draft.citations, articles)
         t3 = time.perf_counter()

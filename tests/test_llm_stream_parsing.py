@@ -139,3 +139,52 @@ def test_a_sentence_needing_its_neighbour_is_supported_by_the_pair(corpus_librar
 def test_a_short_answer_with_a_number_is_a_claim(evidence):
     _, draft = stream(evidence, "Resolution 2774.")
     assert [c.text for c in draft.claims] == ["Resolution 2774."] and not draft.claims[0].supported
+
+
+def test_a_cited_sentence_the_claim_does_not_need_is_dropped(evidence):
+    """ALCE precision: of "[a][b]", where a alone supports the claim, only a is cited."""
+    label = evidence[3]
+    other = 1 if label != 1 else 2
+    _, draft = stream(evidence, f"Dmitry Peskov is the Kremlin spokesperson [{label}][{other}].")
+    assert draft.claims[0].supported
+    assert [c.quote[:len(PESKOV)] for c in draft.citations] == [PESKOV], draft.citations
+
+
+def test_a_claim_the_confirming_judge_rejects_is_not_cited(evidence):
+    """With a confirming judge, the offline judge's approval of a paraphrase is not enough; a
+    verbatim quote needs no confirmation. (The confirming judge here is the offline model with a
+    threshold no paraphrase reaches; in LLM mode it is the LLM-assisted judge.)"""
+    from rag.judge import OfflineJudge
+
+    library, packed, articles, label = evidence
+    strict = OfflineJudge(library.embedder, threshold=0.99)
+    quote = articles[packed[label - 1].article_id].text[packed[label - 1].start:packed[label - 1].end]
+    for reply, supported in ((f"Dmitry Peskov is the Kremlin spokesperson [{label}].", False), (f"{quote} [{label}]", True)):
+        plain = ClaimResolver(packed, articles, library.judge)
+        confirmed = ClaimResolver(packed, articles, library.judge, confirm=strict)
+        for resolver in (plain, confirmed):
+            answer = StreamedAnswer(resolver)
+            list(answer.feed(reply))
+            list(answer.finish())
+        assert plain.claims[0].supported
+        assert confirmed.claims[0].supported is supported, confirmed.claims
+        assert bool(confirmed.citations) is supported
+
+
+def test_the_extractive_answers_sentences_lead_the_prompt(corpus_library):
+    """A "latest" question: the sentences of the newest articles the extractive answer cites
+    are packed into the model's evidence even when other sentences score higher."""
+    from rag.answer.llm import lead_with
+
+    library = corpus_library
+    found = library.evidence("What is the latest news about the Ukraine peace plan?", k=5)
+    draft = next(e for e in library.extractive.stream(found.query.text, found.evidence, found.articles, found=found)
+                 if not isinstance(e, str))
+    assert not draft.abstained and draft.citations
+    led = lead_with(found.evidence, draft.citations)
+    assert [(e.article_id, e.start, e.end) for e in led[:len(draft.citations)]] == \
+        [(c.article_id, c.start, c.end) for c in draft.citations]
+    assert len(led) >= len(found.evidence) and len({id(e) for e in led}) == len(led)
+    packed = pack_evidence(led, budget_tokens=evidence_budget(4096, 120))
+    spans = {(e.article_id, e.start, e.end) for e in packed}
+    assert all((c.article_id, c.start, c.end) in spans for c in draft.citations)

@@ -3,7 +3,11 @@
 Nothing the model says is trusted: a sentence's [n] labels are mapped to evidence spans, its
 support is scored by the judge, and it is cited to the spans that support it, re-attributed to
 the evidence sentence that does (small models often cite a neighbouring sentence), or shown
-followed by "[unsupported]" and listed as unsupported.
+followed by "[unsupported]" and listed as unsupported. A cited sentence the claim does not need
+(the rest support it without it) is dropped, as ALCE's citation precision asks. With a `confirm`
+judge (the LLM-assisted one), a claim the offline judge finds supported only by a small margin
+is cited only if that judge agrees too: the offline features can accept a sentence that reuses
+the evidence's names but changes what happened.
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from rag.judge import Judge
 from rag.models import Article, Citation, Claim
 
 UNSUPPORTED_MARK = " [unsupported]"
+# Offline scores under this are confirmed by the `confirm` judge. The offline model's scores for
+# a claim not quoted verbatim cannot exceed sigmoid(BIAS + similarity weight) = 0.585, barely above
+# its 0.553 threshold (the unsupported "Jack Rudoni was sent off ..." scored 0.568), so every
+# claim that is not a verbatim quote is confirmed.
+CONFIRM_BELOW = 1.0
 
 # "The article states that X": the attribution is about the source, so only X is judged.
 _ATTRIBUTION = re.compile(
@@ -44,10 +53,13 @@ def claim_core(claim: str) -> str:
 class ClaimResolver:
     """Maps each completed answer sentence to verified citations."""
 
-    def __init__(self, evidence: list[Evidence], articles: dict[str, Article], judge: Judge):
+    def __init__(self, evidence: list[Evidence], articles: dict[str, Article], judge: Judge,
+                 confirm: Judge | None = None, confirm_below: float = CONFIRM_BELOW):
         self.evidence = evidence
         self.articles = articles
         self.judge = judge
+        self.confirm = confirm
+        self.confirm_below = confirm_below
         self.citations: list[Citation] = []
         self.claims: list[Claim] = []
 
@@ -99,9 +111,25 @@ class ClaimResolver:
             score = verdicts[best].score
             if verdicts[best].supported:
                 chosen = candidates[best]
+        if chosen and len(chosen) > 1:
+            chosen = self._needed(core, chosen)
+        if chosen and score < self.confirm_below and self.confirm is not None:
+            verdict = self.confirm.support(core, self._support_text(chosen))
+            if not verdict.supported:
+                chosen, score = [], min(score, verdict.score)
         numbers = [self._cite(e, score) for e in chosen]
         self.claims.append(Claim(text=claim, citations=numbers, support=round(score, 3), supported=bool(numbers)))
         return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
+
+    def _needed(self, core: str, group: list[Evidence]) -> list[Evidence]:
+        """The cited sentences without those the claim does not need: a sentence whose removal
+        leaves the claim supported by the rest is dropped (one at a time, last first)."""
+        kept = list(group)
+        for e in reversed(group):
+            rest = [x for x in kept if x is not e]
+            if rest and self.judge.support(core, self._support_text(rest)).supported:
+                kept = rest
+        return kept
 
     @property
     def supported(self) -> int:
