@@ -112,7 +112,7 @@ def embedding_levers(texts: list[str], questions: list[str], quick: bool) -> lis
                 dict(engine="openvino", precision="bf16"),
                 dict(engine="openvino", precision="bf16", hint="LATENCY", single_engine="same")]
     if not quick:
-        variants += [dict(engine="openvino", precision="bf16", embed_batch_size=b) for b in (8, 16, 64)]
+        variants += [dict(engine="openvino", precision="bf16", embed_batch_size=b) for b in (8, 32, 64)]
         variants += [dict(engine="openvino", precision="bf16", threads=1),
                      dict(engine="openvino", precision="bf16", bucketing=False),
                      dict(engine="onnxruntime", bucketing=False)]
