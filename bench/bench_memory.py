@@ -37,7 +37,7 @@ def main() -> None:
         def progress(done: int, total: int) -> None:
             samples.append({"docs": done, "seconds": round(time.perf_counter() - start, 1),
                             "peak_rss_mb": round(peak_rss_mb()), "loadavg": machine()["loadavg"]})
-            if len(samples) % 10 == 0:
+            if len(samples) % 5 == 0:
                 print(f"  {samples[-1]}", flush=True)
 
         library.add_articles(articles, progress)

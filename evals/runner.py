@@ -47,7 +47,10 @@ def corpus_hash(articles: list[Article], settings: Settings) -> str:
     digest = hashlib.sha256()
     for article in sorted(articles, key=lambda a: a.id):
         digest.update(f"{article.id}\0{article.sha256}\0".encode())
-    digest.update(f"{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap_sentences}".encode())
+    # The engine and the sentence-vector scheme change the stored vectors too (without them a
+    # `RAG_SENTENCE_VECTORS=late` run silently re-used an index built with a second pass).
+    digest.update(f"{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap_sentences}|"
+                  f"{settings.embed_engine}|{settings.sentence_vectors}".encode())
     for name in INDEXING_MODULES:
         digest.update((Path(rag.__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]

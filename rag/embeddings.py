@@ -18,7 +18,10 @@ from rag.settings import Settings, apply_offline_env
 
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 MAX_TOKENS = 256  # the model's position limit; longer inputs are truncated like sentence-transformers
-_BATCH = 32
+# Texts per inference batch. With the THROUGHPUT hint two batches run at once, each with its own
+# activations (attention scores are batch x 12 heads x 256^2): 16 instead of 32 cut the peak RSS of
+# embedding 256 chunks from 1,166 to 933 MB at no measured cost in speed (load 12-14; bench/ levers).
+_BATCH = 16
 _QUERY_CACHE_SIZE = 1024
 
 
@@ -139,8 +142,9 @@ class _OrtRunner:
 
 
 class _OpenVINORunner:
-    """OpenVINO compiled model on the CPU. With the THROUGHPUT hint several infer requests run
-    batches concurrently (one CPU stream each); with LATENCY one request uses every thread."""
+    """OpenVINO compiled model on the CPU, for batches. With the THROUGHPUT hint several infer
+    requests run batches concurrently (one CPU stream each); with LATENCY one request uses every
+    thread."""
 
     def __init__(self, model: Path, precision: str, hint: str, threads: int):
         ov = _import_openvino()
@@ -154,7 +158,7 @@ class _OpenVINORunner:
         self._needs_type_ids = any(i.get_any_name() == "token_type_ids" for i in self._compiled.inputs)
         jobs = self._compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS") if hint == "THROUGHPUT" else 1
         self._queue = ov.AsyncInferQueue(self._compiled, max(1, int(jobs)))
-        self._lock = threading.Lock()  # the queue is shared; a query from the UI waits for a running batch
+        self._lock = threading.Lock()  # the queue is shared: two ingesting threads take turns
 
     def run(self, batches: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         out: list[np.ndarray | None] = [None] * len(batches)
@@ -178,22 +182,29 @@ class LocalMiniLMEmbedding(_ArrayEmbedding):
 
     Mean pooling over the attention mask and L2 normalisation, as sentence-transformers does
     for this model, so cosine similarity is a dot product. Query embeddings are cached.
-    `engine` is `RAG_EMBED_ENGINE` (see `resolve_engine`); `precision`, `hint`, `threads` and
-    `embed_batch_size` exist for bench/ to measure the alternatives.
+    `engine` is `RAG_EMBED_ENGINE` (see `resolve_engine`); `precision`, `hint`, `threads`,
+    `single_engine` and `embed_batch_size` exist for bench/ to measure the alternatives.
     """
 
     model_name: str = LOCAL_MODEL_NAME
     embed_batch_size: int = _BATCH
     engine: str = "auto"
     precision: str | None = None
-    # LATENCY: one infer request using every core. THROUGHPUT (one stream per request, batches run
-    # concurrently) was 1.7x faster on batches at load average ~23 but equal at load 6 (bench_ingest
-    # --levers), and slower for a single question at load 7.6 (median 42.6 vs 30.6 ms).
-    hint: str = "LATENCY"
+    # THROUGHPUT: one CPU stream per core, two infer requests running batches concurrently: 1.7x
+    # faster than LATENCY (one request on every core) at load average ~23, 1.15x at load 10-12,
+    # equal at load 6 (bench_ingest --levers). Single texts do not go through it (see `single_engine`).
+    hint: str = "THROUGHPUT"
     threads: int = 0
+    # What embeds a single text (a question) when the batch engine is OpenVINO: "onnxruntime" (one
+    # short question: median 3.9 ms against OpenVINO bf16's 5.5 ms on an idle machine, 27.6 against
+    # 51.7 ms at load 10; bench_ingest --levers `query_ms_p50`), its vectors being the reference
+    # ones; or "same" (the batch engine).
+    single_engine: str = "onnxruntime"
     _runner: object = PrivateAttr(default=None)
+    _single: object = PrivateAttr(default=None)
     _tokenizer: object = PrivateAttr(default=None)
     _resolved: tuple = PrivateAttr(default=())
+    _model_file: Path | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def _load(self) -> None:
@@ -216,6 +227,7 @@ class LocalMiniLMEmbedding(_ArrayEmbedding):
                 runner = _OpenVINORunner(model, precision, self.hint, self.threads)
             else:
                 runner = _OrtRunner(model, self.threads)
+            self._model_file = model
             self._tokenizer = tokenizer
             self._resolved = (engine, precision)
             self._runner = runner
@@ -224,7 +236,21 @@ class LocalMiniLMEmbedding(_ArrayEmbedding):
         """The model and the engine it runs on, e.g. for the UI and eval configs."""
         self._load()
         engine, precision = self._resolved
-        return f"{self.model_name} on {engine}" + (f" {precision}" if engine == "openvino" else "")
+        if engine != "openvino":
+            return f"{self.model_name} on {engine}"
+        single = " (single texts: onnxruntime)" if self.single_engine == "onnxruntime" else ""
+        return f"{self.model_name} on {engine} {precision}{single}"
+
+    def _runner_for(self, count: int):
+        """The batch runner, or for a single text the onnxruntime session (created on first use, so
+        a process that only ingests never loads it)."""
+        if count != 1 or self.single_engine != "onnxruntime" or self._resolved[0] == "onnxruntime":
+            return self._runner
+        if self._single is None:
+            with self._lock:
+                if self._single is None:
+                    self._single = _OrtRunner(self._model_file, self.threads)
+        return self._single
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of `text` (without [CLS]/[SEP]), for sizing chunks to the model."""
@@ -260,7 +286,7 @@ class LocalMiniLMEmbedding(_ArrayEmbedding):
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             groups.append((idx, encodings, mask))
             batches.append((ids, mask))
-        for (idx, encodings, mask), hidden in zip(groups, self._runner.run(batches)):
+        for (idx, encodings, mask), hidden in zip(groups, self._runner_for(len(texts)).run(batches)):
             hidden = hidden.astype(np.float32, copy=False)
             weights = mask[..., None].astype(np.float32)
             out[idx] = _normalize((hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None))
