@@ -84,6 +84,10 @@ class Store:
         self._seen = self._stamp()  # see _catch_up
         self._writers = 0  # nesting depth of `writing()` in this process
         self._write_lock = threading.RLock()
+        # BM25's index and its per-chunk article ids and dates change together (a reload after
+        # another process wrote, an add, a remove) while other threads search them: searches and
+        # changes take this lock, so a search never pairs one version's scores with another's ids.
+        self._lexical_lock = threading.RLock()
         self._ready: set[str] = set()
         self._bm25_dates = np.zeros(0, dtype=np.int64)
         self._bm25_articles: list[str] = []
@@ -145,8 +149,9 @@ class Store:
         stamp = self._stamp()
         if stamp != self._seen:
             self.vectors = VectorIndex(self.settings, self.embedder.model_name, reopen=True)
-            self.bm25 = BM25Index(self.settings.bm25_path)
-            self._sync_bm25(rebuild)
+            with self._lexical_lock:
+                self.bm25 = BM25Index(self.settings.bm25_path)
+                self._sync_bm25(rebuild)
             self._seen = stamp
 
     def _disk_hint(self) -> str:
@@ -197,14 +202,15 @@ class Store:
 
         With `rebuild=False` (another process is writing) the index on disk is used as it is:
         its chunks of articles that are no longer ready are filtered out at search time."""
-        rows = self.registry.ready_chunks()
-        if rebuild and sorted(self.bm25.chunk_ids) != [r[0] for r in rows]:  # rows come ordered by chunk id
-            self.bm25.rebuild([r[0] for r in rows], self._chunk_texts(rows))
-        by_id = {r[0]: r for r in rows}
-        meta = [by_id.get(c) for c in self.bm25.chunk_ids]
-        self._bm25_articles = [m[1] if m else "" for m in meta]
-        self._bm25_dates = np.array([_ordinal(m[4]) if m else -1 for m in meta], dtype=np.int64)
-        self._ready = self.registry.ready_ids()
+        with self._lexical_lock:
+            rows = self.registry.ready_chunks()
+            if rebuild and sorted(self.bm25.chunk_ids) != [r[0] for r in rows]:  # rows come ordered by chunk id
+                self.bm25.rebuild([r[0] for r in rows], self._chunk_texts(rows))
+            by_id = {r[0]: r for r in rows}
+            meta = [by_id.get(c) for c in self.bm25.chunk_ids]
+            self._bm25_articles = [m[1] if m else "" for m in meta]
+            self._bm25_dates = np.array([_ordinal(m[4]) if m else -1 for m in meta], dtype=np.int64)
+            self._ready = self.registry.ready_ids()
 
     def _chunk_texts(self, rows: list[tuple]) -> list[str]:
         texts, cache = [], {}
@@ -309,21 +315,24 @@ class Store:
         ids = [p.article.id for p in batch]
         self.registry.set_state(ids, "ready")
         replaced = known & set(ids)
-        stale = {c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in replaced} if replaced else set()
-        if stale:
-            self._drop_from_bm25(stale)
         new_ids = [c.id for p in batch for c in p.chunks]
-        self.bm25.add(new_ids, [chunk_context(p.article.title, p.article.text[c.start:c.end]) for p in batch for c in p.chunks])
-        self._bm25_articles += [p.article.id for p in batch for _ in p.chunks]
+        texts = [chunk_context(p.article.title, p.article.text[c.start:c.end]) for p in batch for c in p.chunks]
         dates = [_ordinal(p.article.published.isoformat() if p.article.published else None) for p in batch for _ in p.chunks]
-        self._bm25_dates = np.concatenate([self._bm25_dates, np.array(dates, dtype=np.int64)])
+        with self._lexical_lock:
+            stale = {c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in replaced} if replaced else set()
+            if stale:
+                self._drop_from_bm25(stale)
+            self.bm25.add(new_ids, texts)
+            self._bm25_articles += [p.article.id for p in batch for _ in p.chunks]
+            self._bm25_dates = np.concatenate([self._bm25_dates, np.array(dates, dtype=np.int64)])
         self._ready |= set(ids)
 
     def _drop_from_bm25(self, chunk_ids: set[str]) -> None:
-        keep = np.array([c not in chunk_ids for c in self.bm25.chunk_ids], dtype=bool)
-        self.bm25.remove(chunk_ids)
-        self._bm25_articles = [a for a, k in zip(self._bm25_articles, keep) if k]
-        self._bm25_dates = self._bm25_dates[keep]
+        with self._lexical_lock:
+            keep = np.array([c not in chunk_ids for c in self.bm25.chunk_ids], dtype=bool)
+            self.bm25.remove(chunk_ids)
+            self._bm25_articles = [a for a, k in zip(self._bm25_articles, keep) if k]
+            self._bm25_dates = self._bm25_dates[keep]
 
     def remove(self, ids: list[str]) -> None:
         with self.writing():
@@ -333,7 +342,8 @@ class Store:
                 self.vectors.delete_article(article_id)
             self.registry.delete(ids)
             gone = set(ids)
-            self._drop_from_bm25({c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in gone})
+            with self._lexical_lock:
+                self._drop_from_bm25({c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in gone})
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -348,17 +358,18 @@ class Store:
         return [(cid, s) for cid, s in hits if cid.split("@", 1)[0] in self._ready][:k]
 
     def bm25_search(self, query: str, k: int, since: date | None, until: date | None) -> list[tuple[str, float]]:
-        scores = self.bm25.scores(query)
-        if len(scores) != len(self._bm25_dates):
-            return []
-        if since or until:
-            low = since.toordinal() if since else 1
-            high = until.toordinal() if until else 10**9
-            scores = np.where((self._bm25_dates >= low) & (self._bm25_dates <= high), scores, 0.0)
-        top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
-        top = top[np.argsort(-scores[top])]  # a full sort of 100k scores costs more than the scoring
-        ids = self.bm25.chunk_ids
-        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0 and self._bm25_articles[i] in self._ready]
+        with self._lexical_lock:
+            scores = self.bm25.scores(query)
+            if len(scores) != len(self._bm25_dates):
+                return []
+            if since or until:
+                low = since.toordinal() if since else 1
+                high = until.toordinal() if until else 10**9
+                scores = np.where((self._bm25_dates >= low) & (self._bm25_dates <= high), scores, 0.0)
+            top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
+            top = top[np.argsort(-scores[top])]  # a full sort of 100k scores costs more than the scoring
+            ids, articles = self.bm25.chunk_ids, self._bm25_articles
+            return [(ids[i], float(scores[i])) for i in top if scores[i] > 0 and articles[i] in self._ready]
 
     def chunks(self, ids: list[str]) -> dict[str, Chunk]:
         return self.registry.chunks(ids)
