@@ -342,8 +342,7 @@ class Store:
                 self.vectors.delete_article(article_id)
             self.registry.delete(ids)
             gone = set(ids)
-            with self._lexical_lock:
-                self._drop_from_bm25({c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in gone})
+            self._drop_from_bm25({c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in gone})
 
     # -- reads --------------------------------------------------------------------------------
 
