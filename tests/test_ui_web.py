@@ -75,6 +75,8 @@ def test_add_by_url_follow_feeds_and_background_refresh(tmp_path, news_site, ope
         ui.tab("Library")
         ui.page.fill("#library-filter textarea, #library-filter input", "apple harvest")
         ui.page.wait_for_function("() => document.querySelector('#library-message').innerText.startsWith('1 of 7')")
+        # The message can be drawn before the table's cells are: wait for the row, not the count.
+        ui.page.locator("#library-table span.text").filter(has_text=STORIES["orchard"][0]).first.wait_for()
         cells = ui.page.locator("#library-table span.text").all_text_contents()
         assert STORIES["orchard"][0] in cells and "Valley Courier headlines" in cells
     finally:
