@@ -82,6 +82,9 @@ def _negations(text: str) -> int:
 def _novel_words(claim: str, evidence: str) -> tuple[list[str], list[str], list[str]]:
     """Claim words absent from the evidence, split into names, numbers and other content words."""
     evidence_terms, evidence_words = set(terms(evidence)), set(words(evidence))
+    # The claim's own tokenizer over the evidence too: "3I/ATLAS" is "3", "I", "ATLAS" here but
+    # "3i", "atlas" to `words`, and the "I" was reported as a name missing from its own source.
+    evidence_tokens = {w.lower() for w in _WORD.findall(evidence)}
     evidence_numbers = {n.replace(",", "") for n in _NUMBER.findall(evidence)}
     names, numbers, other = [], [], []
     for i, word in enumerate(_WORD.findall(claim)):
@@ -94,7 +97,7 @@ def _novel_words(claim: str, evidence: str) -> tuple[list[str], list[str], list[
                 names.append(word)
             continue
         stem = terms(word)
-        if not stem or stem[0] in evidence_terms or word.lower() in evidence_words:
+        if not stem or stem[0] in evidence_terms or word.lower() in evidence_words or word.lower() in evidence_tokens:
             continue
         if word[0].isupper() and i > 0:
             names.append(word)

@@ -41,6 +41,15 @@ def test_changed_number_name_or_negation_lowers_support(judge):
     assert "negation differs" in negated.reasons
 
 
+def test_a_name_with_digits_is_found_in_its_own_source(judge):
+    """"3I/ATLAS" splits into "3", "I", "ATLAS" for the claim; the evidence's own copy must count."""
+    comet = "NASA will host a live event on Nov. 19 to share imagery of the interstellar comet 3I/ATLAS."
+    verdict = judge.support("NASA will hold a live event about comet 3I/ATLAS on Nov. 19.", comet)
+    assert verdict.supported and not any("names not in evidence" in r for r in verdict.reasons), verdict
+    other = judge.support("NASA will hold a live event about comet 2I/Borisov on Nov. 19.", comet)
+    assert not other.supported and any("Borisov" in r for r in other.reasons)
+
+
 def test_unrelated_evidence_is_not_support(judge):
     assert not judge.support("The comet passed closest to the Sun in October.", EVIDENCE).supported
     off_topic = judge.support("The comet is bright and moving quickly.", EVIDENCE)  # no name or number to miss
