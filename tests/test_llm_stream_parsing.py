@@ -188,3 +188,22 @@ def test_the_extractive_answers_sentences_lead_the_prompt(corpus_library):
     packed = pack_evidence(led, budget_tokens=evidence_budget(4096, 120))
     spans = {(e.article_id, e.start, e.end) for e in packed}
     assert all((c.article_id, c.start, c.end) in spans for c in draft.citations)
+
+
+def test_a_claim_that_drops_who_said_it_is_not_cited(corpus_library):
+    """Every word of "The U.S. has not disclosed the details ..." is in the source sentence, but
+    the source says the Kremlin insisted it: stated as fact it is flagged; with the speaker kept
+    it is cited."""
+    library = corpus_library
+    found = library.evidence("Has the U.S. disclosed the details of the peace plan to Russia?", k=5)
+    articles = found.articles
+    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
+    texts = [articles[e.article_id].text[e.start:e.end] for e in packed]
+    n = next(i for i, t in enumerate(texts, 1) if t.startswith("The Kremlin insisted"))
+    claim = "the U.S. has not disclosed the details of President Trump’s 28-point peace plan"
+    for reply, supported in ((f"{claim[0].upper()}{claim[1:]} [{n}].", False), (f"The Kremlin said {claim} [{n}].", True)):
+        answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
+        list(answer.feed(reply))
+        list(answer.finish())
+        assert answer.resolver.claims[0].supported is supported, answer.text
+        assert answer.text.endswith(UNSUPPORTED_MARK) is not supported

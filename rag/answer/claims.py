@@ -7,13 +7,16 @@ followed by "[unsupported]" and listed as unsupported. A cited sentence the clai
 (the rest support it without it) is dropped, as ALCE's citation precision asks. With a `confirm`
 judge (the LLM-assisted one), a claim the offline judge finds supported only by a small margin
 is cited only if that judge agrees too: the offline features can accept a sentence that reuses
-the evidence's names but changes what happened.
+the evidence's names but changes what happened. Neither judge sees who said what, so a claim
+that states what a sentence reports somebody said, without the speaker, is never cited to it
+(`rag.answer.attribution`).
 """
 
 from __future__ import annotations
 
 import re
 
+from rag.answer.attribution import dropped_attribution
 from rag.answer.base import Draft, abstention
 from rag.answer.stream import is_abstention
 from rag.citations import make_citation
@@ -101,15 +104,17 @@ class ClaimResolver:
         chosen, score = [], 0.0
         if cited:
             verdict = self.judge.support(core, self._support_text(cited))
-            if verdict.supported:
+            if verdict.supported and self._keeps_attribution(core, cited):
                 chosen, score = cited, verdict.score
         if not chosen:
-            # Re-attribute: the evidence sentence (or neighbouring pair) that best supports the claim.
+            # Re-attribute: the evidence sentence (or neighbouring pair) that best supports the
+            # claim, among those whose speaker the claim keeps.
             candidates = self._candidates()
             verdicts = self.judge.support_many([(core, self._support_text(group)) for group in candidates])
-            best = max(range(len(verdicts)), key=lambda i: verdicts[i].score)  # first of equals: a single
-            score = verdicts[best].score
-            if verdicts[best].supported:
+            allowed = [i for i, group in enumerate(candidates) if self._keeps_attribution(core, group)]
+            best = max(allowed, key=lambda i: verdicts[i].score, default=None)  # first of equals: a single
+            score = verdicts[best].score if best is not None else 0.0
+            if best is not None and verdicts[best].supported:
                 chosen = candidates[best]
         if chosen and len(chosen) > 1:
             chosen = self._needed(core, chosen)
@@ -120,6 +125,9 @@ class ClaimResolver:
         numbers = [self._cite(e, score) for e in chosen]
         self.claims.append(Claim(text=claim, citations=numbers, support=round(score, 3), supported=bool(numbers)))
         return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
+
+    def _keeps_attribution(self, core: str, group: list[Evidence]) -> bool:
+        return dropped_attribution(core, [self._text(e) for e in group]) is None
 
     def _needed(self, core: str, group: list[Evidence]) -> list[Evidence]:
         """The cited sentences without those the claim does not need: a sentence whose removal

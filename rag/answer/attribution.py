@@ -1,0 +1,90 @@
+"""Attribution: a claim that repeats what a source reports somebody said must say who said it.
+
+"The Kremlin insisted Friday that the U.S. has not disclosed the details of the plan" supports
+"The Kremlin said the U.S. has not disclosed the details", not "The U.S. has not disclosed the
+details" (a claim turned into a fact) nor "The Kremlin has not disclosed the details" (the speaker
+made the subject). Judges that compare words or ask a 1.5B model yes/no accept both: every word is
+in the source. So each source sentence is split into its frame (the speaker and the reporting
+verb) and what it reports, and a claim that takes words from the reported part must carry a
+reporting verb of its own and, when the frame names a speaker, one of the speaker's words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.lexical import terms
+
+# Verbs (and "according to") that introduce reported speech or stance in news copy. Left out on
+# purpose: "added", "reported", "posted", which news copy also uses for plain facts ("the
+# economy added 200,000 jobs").
+_REPORTING = re.compile(
+    r"\b(?:say|says|said|saying|tell|tells|told|insist(?:s|ed)?|claim(?:s|ed)?|stat(?:es|ed)|"
+    r"argu(?:es|ed)|warn(?:s|ed)|den(?:ies|ied)|announc(?:es|ed)|not(?:es|ed)|explain(?:s|ed)|"
+    r"acknowledg(?:es|ed)|admit(?:s|ted)|confirm(?:s|ed)|hop(?:es|ed)|believ(?:es|ed)|"
+    r"wr(?:ote|ites)|assert(?:s|ed)|maintain(?:s|ed)|alleg(?:es|ed)|accus(?:es|ed)|predict(?:s|ed)|"
+    r"suggest(?:s|ed)|stress(?:es|ed)|urg(?:es|ed)|vow(?:s|ed)|pledg(?:es|ed)|promis(?:es|ed)|"
+    r"according to)\b",
+    re.I,
+)
+# Where a clause starts or ends: the frame of '"We are ready," Peskov said.' is the clause after the comma.
+_BOUNDARY = re.compile(r"[,;:\"“”()—–]|(?<!\w)['‘’]|['‘’](?!\w)")  # not the apostrophe in "Trump’s"
+_THAT = re.compile(r"\s*(?:\S+\s+){0,2}?that\b", re.I)
+# A claim takes the reported content when it reuses at least this many of its content terms
+# (beyond the speaker's): one shared word is a topic, two are a statement.
+_MIN_SHARED = 2
+# Auxiliaries and pronouns, which the shared search terms keep but which carry no statement.
+_FUNCTION_TERMS = set(terms("has have had been being would could can may might must should shall will "
+                            "also it its now just still we they he she them their our is are was were"))
+
+
+class Frame:
+    """One source sentence split into who reports (speaker terms) and what is reported (content terms)."""
+
+    def __init__(self, sentence: str):
+        self.speaker: set[str] = set()
+        self.content: set[str] = set()
+        self.attributed = False
+        m = _REPORTING.search(sentence)
+        if m is None:
+            return
+        self.attributed = True
+        starts = [b.end() for b in _BOUNDARY.finditer(sentence, 0, m.start())]
+        clause_start = starts[-1] if starts else 0
+        end = _BOUNDARY.search(sentence, m.end())
+        clause_end = end.start() if end else len(sentence)
+        if m.group().lower() == "according to" or len(terms(sentence[:clause_start])) >= _MIN_SHARED:
+            # The reported part comes first ('"We are ready," Peskov told reporters on Friday.'), or
+            # the speaker follows the verb ("According to officials, ..."): the frame is the clause.
+            frame_start, frame_end = clause_start, clause_end
+        else:
+            frame_start, frame_end = clause_start, m.end()
+            that = _THAT.match(sentence, frame_end, clause_end)
+            if that:
+                frame_end = that.end()
+        frame = sentence[frame_start:frame_end]
+        self.speaker = set(terms(_REPORTING.sub(" ", frame)))
+        self.content = _content_terms(sentence[:frame_start] + " " + sentence[frame_end:]) - self.speaker
+
+
+def _content_terms(text: str) -> set[str]:
+    return set(terms(text)) - _FUNCTION_TERMS
+
+
+def keeps_attribution(claim: str, sentence: str) -> bool:
+    """Whether `claim` may be cited to `sentence`: True unless it reuses what the sentence reports
+    somebody said without saying who said it."""
+    frame = Frame(sentence)
+    if not frame.attributed:
+        return True
+    claim_terms = _content_terms(claim)
+    if len(claim_terms & frame.content) < _MIN_SHARED:
+        return True  # about the speaker ("Peskov is the Kremlin spokesperson"), not what was said
+    if not _REPORTING.search(claim):
+        return False
+    return not frame.speaker or bool(claim_terms & frame.speaker)
+
+
+def dropped_attribution(claim: str, sentences: list[str]) -> str | None:
+    """The first cited sentence whose reported content the claim states without its speaker, if any."""
+    return next((s for s in sentences if not keeps_attribution(claim, s)), None)

@@ -1,0 +1,54 @@
+"""A claim that repeats what a source reports somebody said must keep who said it."""
+
+import pytest
+
+from rag.answer.attribution import Frame, dropped_attribution, keeps_attribution
+
+KREMLIN = ("The Kremlin insisted Friday that the U.S. has not disclosed the details of President Trump’s "
+           "28-point Ukraine peace plan with Russia but hoped that negotiations could begin soon.")
+PESKOV = "Kremlin spokesperson Dmitry Peskov said the plan had not been discussed in detail."
+QUOTE_FIRST = '"We are ready to talk," Peskov told reporters on Friday.'
+ACCORDING = "According to the health ministry, 40 people were injured in the blast."
+PLAIN = "The Bayside ferry will run hourly night crossings between Pier 4 and Gull Island."
+
+
+@pytest.mark.parametrize("claim, sentence, kept", [
+    # The reported content stated as fact, or with the speaker made its subject: dropped.
+    ("The U.S. has not disclosed the details of the 28-point plan but hopes negotiations could begin soon.", KREMLIN, False),
+    ("The Kremlin has not disclosed the details of the U.S. 28-point plan.", KREMLIN, False),
+    ("The plan had not been discussed in detail.", PESKOV, False),
+    ("Russia is ready to talk.", QUOTE_FIRST, False),
+    ("40 people were injured in the blast.", ACCORDING, False),
+    # Attributed to somebody else: dropped.
+    ("Russia said the U.S. has not disclosed the details of the plan.", KREMLIN, False),
+    # Kept: the speaker and a reporting verb of its own.
+    ("The Kremlin said the U.S. has not disclosed the details of the 28-point plan.", KREMLIN, True),
+    ("Peskov said the plan had not been discussed in detail.", PESKOV, True),
+    ("Peskov said Russia is ready to talk.", QUOTE_FIRST, True),
+    ("The health ministry said 40 people were injured.", ACCORDING, True),
+    # About the speaker, or one topic word of the content: nothing reported is repeated.
+    ("Dmitry Peskov is the Kremlin spokesperson.", PESKOV, True),
+    ("The plan has 28 points.", KREMLIN, True),
+    # A sentence that reports nobody's words needs no attribution.
+    ("The ferry will run hourly night crossings between Pier 4 and Gull Island.", PLAIN, True),
+])
+def test_keeps_attribution(claim, sentence, kept):
+    assert keeps_attribution(claim, sentence) is kept
+
+
+def test_frame_splits_speaker_from_content():
+    frame = Frame(KREMLIN)
+    assert frame.attributed and frame.speaker == {"kremlin", "friday"}
+    assert {"disclos", "detail", "negoti"} <= frame.content and not frame.content & frame.speaker
+    assert not Frame(PLAIN).attributed
+
+
+def test_the_apostrophe_in_a_name_is_not_a_clause_boundary():
+    sentence = "According to Trump’s envoy Steve Witkoff, the talks will resume in Geneva next week."
+    assert {"trump", "envoy", "steve", "witkoff"} <= Frame(sentence).speaker
+
+
+def test_dropped_attribution_names_the_sentence():
+    claim = "The plan had not been discussed in detail."
+    assert dropped_attribution(claim, [PLAIN, PESKOV]) == PESKOV
+    assert dropped_attribution(claim, [PLAIN]) is None
