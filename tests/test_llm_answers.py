@@ -182,3 +182,22 @@ def test_a_strongly_answered_question_is_not_refused(streamed_answers):
     assert "July 1" in answer.answer or any("July 1" in c.quote for c in answer.citations), answer.answer
     if answer.mode == "llm":
         assert answer.claims and any(c.supported for c in answer.claims), answer.answer
+
+
+def test_the_answer_check_tells_an_answer_from_a_near_miss(llm_library):
+    """Asked only whether the extractive answer's sentences answer the question, the model says
+    yes to the plan's "28-point" sentence for "How many points ...?" (the bundled set's q02, which
+    the model itself refused) and no to the Eurovision withdrawals for an Olympics question."""
+    from rag.answer.llm import ANSWER_CHECK_SYSTEM, ANSWER_CHECK_THRESHOLD, answer_check_prompt
+
+    llm = ChatLLM(llm_library.settings, max_tokens=1)
+    p = {}
+    for question in ("How many points does President Trump's Ukraine peace plan have?",
+                     "How many countries withdrew from the 2024 Olympics?"):
+        found = llm_library.evidence(question, k=5)
+        draft = next(e for e in llm_library.extractive.stream(question, found.evidence, found.articles, found=found)
+                     if not isinstance(e, str))
+        assert draft.citations, draft.answer  # both have an extractive answer to check
+        p[question] = llm.yes_probability(ANSWER_CHECK_SYSTEM, answer_check_prompt(question, draft.citations, found.articles))
+    answer, near_miss = p.values()
+    assert answer >= ANSWER_CHECK_THRESHOLD > near_miss, p
