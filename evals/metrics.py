@@ -7,7 +7,8 @@
 - Citations: ALCE (Gao et al. 2023, "Enabling LLMs to generate text with citations"): recall =
   statements whose citations, joined, support them; precision = citations that are not
   irrelevant (a citation is irrelevant when it supports nothing alone and removing it keeps the
-  statement supported); valid = quote == article.text[start:end].
+  statement supported); valid = quote == article.text[start:end]. The judge reads a citation as
+  ALCE formats a document, its title and then its text (`cited_document`).
 - Intervals: percentile bootstrap over questions (Efron & Tibshirani 1993), fixed seed.
 """
 
@@ -99,9 +100,17 @@ class CitationVerdicts:
     support_scores: list[float]
 
 
+def cited_document(c: Citation) -> str:
+    """A citation as the judge reads it: ALCE formats each cited document as its title, then its
+    text; here the text is the quote, after the source and date its citation card shows (which
+    an answer's "The Washington Times, 2025-11-21:" label and "(Article published ...)" note state)."""
+    header = ", ".join(([c.source] if c.source else []) + ([f"published {c.published.isoformat()}"] if c.published else []))
+    return " ".join([c.title.rstrip(". ") + "."] + ([header + ":"] if header else []) + [c.quote])
+
+
 def alce_citations(answer: str, citations: list[Citation], judge) -> CitationVerdicts:
     """Citation recall and precision of one answer, with `judge.support_many` deciding support."""
-    by_n = {c.n: c.quote for c in citations}
+    by_n = {c.n: cited_document(c) for c in citations}
     stmts = statements(answer)
     pairs: list[tuple[str, str]] = []
     plan = []  # per statement: (joint index, [(single index, leave-one-out index or None)])

@@ -84,3 +84,18 @@ def test_balanced_accuracy_weights_classes_equally():
     labels = [True] * 9 + [False]
     assert metrics.balanced_accuracy(labels, [True] * 10) == 0.5
     assert metrics.balanced_accuracy(labels, labels) == 1.0
+
+
+def test_the_judge_reads_a_citation_as_its_card_shows_it():
+    """ALCE judges a cited document as its title and then its text; a citation also shows its
+    article's source and date, which an answer's label states."""
+    from datetime import date
+
+    quote = "Spain and Ireland withdrew."
+    c = Citation(n=1, article_id="a", title="Eurovision 2026 loses four countries", source="Wikinews",
+                 published=date(2025, 12, 10), start=0, end=len(quote), quote=quote, support=1.0)
+    assert metrics.cited_document(c) == ("Eurovision 2026 loses four countries. Wikinews, published 2025-12-10: "
+                                         "Spain and Ireland withdrew.")
+    answer = "Eurovision 2026: Spain and Ireland withdrew. [1] Wikinews, 2025-12-10: Spain withdrew. [1]"
+    assert metrics.alce_citations(answer, [c], WordJudge()).recall == [True, True]
+    assert metrics.alce_citations("Spain withdrew from the Olympics. [1]", [c], WordJudge()).recall == [False]

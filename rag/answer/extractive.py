@@ -151,7 +151,8 @@ class ExtractiveAnswerer:
                                               e.start + match.end()))
             article = articles[e.article_id]
             if article.published and not re.search(r"\d{4}", match.group()):
-                answer.note(f"(Article published {article.published.isoformat()}.)")
+                # Cited, so the date it states points at the article it comes from.
+                answer.note(f"(Article published {article.published.isoformat()} [{citation.n}].)")
             # Then the sentences a factoid answer would quote, in case the date found is not the one asked for.
             for other in self.pick(evidence):
                 if len(answer.citations) < self.max_sentences:
