@@ -12,8 +12,8 @@ dataset with unanswerable questions: every question gets its extractive answer (
 index and `Library.ask`), and each answer that is not an abstention is labelled right when its
 quotes contain a gold answer or cite a gold span (an unanswerable question's answer is never
 right). It prints p(yes) per label, the balanced accuracy at 0.5, at `--at T` and at the best
-threshold, and the fitted threshold to paste into `rag/answer/llm.py` by hand. It needs the LLM settings (e.g.
-`rag llm-server`'s environment). p(yes) per question is cached in `--cache` (JSON lines).
+threshold, and the fitted threshold to paste into `rag/answer/llm.py` by hand. It needs the LLM
+settings (e.g. `rag llm-server`'s environment). p(yes) per prompt is cached in `--cache`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main() -> None:
 
     from tqdm import tqdm
 
-    from rag.answer.llm import ANSWER_CHECK_SYSTEM, answer_check_prompt
+    from rag.answer.prompt import ANSWER_CHECK_SYSTEM, answer_check_prompt
     from rag.llm.client import ChatLLM
     from rag.settings import Settings
 

@@ -29,8 +29,9 @@ PLAIN = "The Bayside ferry will run hourly night crossings between Pier 4 and Gu
     # About the speaker, or one topic word of the content: nothing reported is repeated.
     ("Dmitry Peskov is the Kremlin spokesperson.", PESKOV, True),
     ("The plan has 28 points.", KREMLIN, True),
-    # A sentence that reports nobody's words needs no attribution.
+    # A sentence that reports nobody's words needs no attribution ("States" is a name, not a verb).
     ("The ferry will run hourly night crossings between Pier 4 and Gull Island.", PLAIN, True),
+    ("A ceasefire was proposed by the U.S.", "The United States put forward a proposal for a ceasefire.", True),
 ])
 def test_keeps_attribution(claim, sentence, kept):
     assert keeps_attribution(claim, sentence) is kept

@@ -188,7 +188,8 @@ def test_the_answer_check_tells_an_answer_from_a_near_miss(llm_library):
     """Asked only whether the extractive answer's sentences answer the question, the model says
     yes to the plan's "28-point" sentence for "How many points ...?" (the bundled set's q02, which
     the model itself refused) and no to the Eurovision withdrawals for an Olympics question."""
-    from rag.answer.llm import ANSWER_CHECK_SYSTEM, ANSWER_CHECK_THRESHOLD, answer_check_prompt
+    from rag.answer.llm import ANSWER_CHECK_THRESHOLD
+    from rag.answer.prompt import ANSWER_CHECK_SYSTEM, answer_check_prompt
 
     llm = ChatLLM(llm_library.settings, max_tokens=1)
     p = {}

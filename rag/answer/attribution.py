@@ -17,15 +17,14 @@ from rag.lexical import terms
 
 # Verbs (and "according to") that introduce reported speech or stance in news copy. Left out on
 # purpose: "added", "reported", "posted", which news copy also uses for plain facts ("the
-# economy added 200,000 jobs").
+# economy added 200,000 jobs"). Case-sensitive: "States" in "the United States" is a name.
 _REPORTING = re.compile(
     r"\b(?:say|says|said|saying|tell|tells|told|insist(?:s|ed)?|claim(?:s|ed)?|stat(?:es|ed)|"
     r"argu(?:es|ed)|warn(?:s|ed)|den(?:ies|ied)|announc(?:es|ed)|not(?:es|ed)|explain(?:s|ed)|"
     r"acknowledg(?:es|ed)|admit(?:s|ted)|confirm(?:s|ed)|hop(?:es|ed)|believ(?:es|ed)|"
     r"wr(?:ote|ites)|assert(?:s|ed)|maintain(?:s|ed)|alleg(?:es|ed)|accus(?:es|ed)|predict(?:s|ed)|"
     r"suggest(?:s|ed)|stress(?:es|ed)|urg(?:es|ed)|vow(?:s|ed)|pledg(?:es|ed)|promis(?:es|ed)|"
-    r"according to)\b",
-    re.I,
+    r"[Aa]ccording to)\b"
 )
 # Where a clause starts or ends: the frame of '"We are ready," Peskov said.' is the clause after the comma.
 _BOUNDARY = re.compile(r"[,;:\"“”()—–]|(?<!\w)['‘’]|['‘’](?!\w)")  # not the apostrophe in "Trump’s"
