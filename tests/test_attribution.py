@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer.attribution import Frame, dropped_attribution, keeps_attribution
+from rag.answer.attribution import Frame, dropped_attribution, keeps_attribution, sources_needed
 
 KREMLIN = ("The Kremlin insisted Friday that the U.S. has not disclosed the details of President Trump’s "
            "28-point Ukraine peace plan with Russia but hoped that negotiations could begin soon.")
@@ -53,3 +53,14 @@ def test_dropped_attribution_names_the_sentence():
     claim = "The plan had not been discussed in detail."
     assert dropped_attribution(claim, [PLAIN, PESKOV]) == PESKOV
     assert dropped_attribution(claim, [PLAIN]) is None
+
+
+@pytest.mark.parametrize("claim, needed", [
+    ("Both sources agree that the consultations were productive.", 2),
+    ("The two statements differ on the number of points.", 2),
+    ("Each of the reports says the talks went well.", 2),
+    ("Peskov dismissed the reports as false.", 1),  # about reports, not a claim about what they say
+    ("Both Russia and Ukraine agreed to exchange one thousand prisoners.", 1),
+])
+def test_a_claim_about_several_sources_needs_several(claim, needed):
+    assert sources_needed(claim) == needed

@@ -207,3 +207,20 @@ def test_a_claim_that_drops_who_said_it_is_not_cited(corpus_library):
         list(answer.finish())
         assert answer.resolver.claims[0].supported is supported, answer.text
         assert answer.text.endswith(UNSUPPORTED_MARK) is not supported
+
+
+def test_a_claim_about_both_sources_cited_to_one_is_not_cited(corpus_library):
+    """"Both sources agree ..." cited to one article's sentence is flagged; the same content
+    without the claim about two sources is cited."""
+    library = corpus_library
+    found = library.evidence("Compare the Rubio-Cooper meeting readout with the U.S.-Ukraine joint statement.", k=5)
+    articles = found.articles
+    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
+    texts = [articles[e.article_id].text[e.start:e.end] for e in packed]
+    n = next(i for i, t in enumerate(texts, 1) if t.startswith("Both sides agreed the consultations"))
+    for reply, supported in ((f"The consultations were highly productive [{n}].", True),
+                             (f"Both sources agree that the consultations were highly productive [{n}].", False)):
+        answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
+        list(answer.feed(reply))
+        list(answer.finish())
+        assert answer.resolver.claims[0].supported is supported, answer.text

@@ -1,4 +1,4 @@
-"""Attribution: a claim that repeats what a source reports somebody said must say who said it.
+"""Attribution: a claim must say who said it, and a claim about several sources must cite them.
 
 "The Kremlin insisted Friday that the U.S. has not disclosed the details of the plan" supports
 "The Kremlin said the U.S. has not disclosed the details", not "The U.S. has not disclosed the
@@ -7,6 +7,9 @@ made the subject). Judges that compare words or ask a 1.5B model yes/no accept b
 in the source. So each source sentence is split into its frame (the speaker and the reporting
 verb) and what it reports, and a claim that takes words from the reported part must carry a
 reporting verb of its own and, when the frame names a speaker, one of the speaker's words.
+
+Likewise "Both sources agree that ..." (a compare answer) says something about two articles; cited
+to two sentences of one article, it is not supported, whatever those sentences say.
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ _REPORTING = re.compile(
 # Where a clause starts or ends: the frame of '"We are ready," Peskov said.' is the clause after the comma.
 _BOUNDARY = re.compile(r"[,;:\"“”()—–]|(?<!\w)['‘’]|['‘’](?!\w)")  # not the apostrophe in "Trump’s"
 _THAT = re.compile(r"\s*(?:\S+\s+){0,2}?that\b", re.I)
+# "Both sources agree", "the two statements differ", "each of the reports says": a claim about
+# several sources (articles, reports, statements, ...) as such. Only with a quantifier: "Peskov
+# dismissed the reports" is about reports, not a claim about what several sources say.
+_SEVERAL_SOURCES = re.compile(
+    r"\b(?:both|the two|each of the|all(?: the)?)(?: [\w.'’-]+){0,3}? "
+    r"(?:sources|articles|reports|statements|texts|readouts|documents|accounts)\b",
+    re.I,
+)
 # A claim takes the reported content when it reuses at least this many of its content terms
 # (beyond the speaker's): one shared word is a topic, two are a statement.
 _MIN_SHARED = 2
@@ -87,3 +98,9 @@ def keeps_attribution(claim: str, sentence: str) -> bool:
 def dropped_attribution(claim: str, sentences: list[str]) -> str | None:
     """The first cited sentence whose reported content the claim states without its speaker, if any."""
     return next((s for s in sentences if not keeps_attribution(claim, s)), None)
+
+
+def sources_needed(claim: str) -> int:
+    """How many different articles the claim's citations must come from: 2 for a claim about
+    several sources ("Both sources agree ..."), else 1."""
+    return 2 if _SEVERAL_SOURCES.search(claim) else 1

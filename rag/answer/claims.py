@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.attribution import dropped_attribution
+from rag.answer.attribution import dropped_attribution, sources_needed
 from rag.answer.base import Draft, abstention
 from rag.answer.stream import is_abstention
 from rag.citations import make_citation
@@ -127,7 +127,10 @@ class ClaimResolver:
         return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
 
     def _keeps_attribution(self, core: str, group: list[Evidence]) -> bool:
-        return dropped_attribution(core, [self._text(e) for e in group]) is None
+        """The claim keeps the speakers of the sentences it is cited to, and cites as many
+        articles as it talks about."""
+        return (dropped_attribution(core, [self._text(e) for e in group]) is None
+                and len({e.article_id for e in group}) >= sources_needed(core))
 
     def _needed(self, core: str, group: list[Evidence]) -> list[Evidence]:
         """The cited sentences without those the claim does not need: a sentence whose removal
@@ -135,7 +138,7 @@ class ClaimResolver:
         kept = list(group)
         for e in reversed(group):
             rest = [x for x in kept if x is not e]
-            if rest and self.judge.support(core, self._support_text(rest)).supported:
+            if rest and self._keeps_attribution(core, rest) and self.judge.support(core, self._support_text(rest)).supported:
                 kept = rest
         return kept
 
