@@ -26,6 +26,10 @@ PLAIN = "The Bayside ferry will run hourly night crossings between Pier 4 and Gu
     ("Peskov said the plan had not been discussed in detail.", PESKOV, True),
     ("Peskov said Russia is ready to talk.", QUOTE_FIRST, True),
     ("The health ministry said 40 people were injured.", ACCORDING, True),
+    # A transcript's speaker label is the speaker: a reporter's question is not Rubio's words.
+    ("Rubio said it was raised in meetings.", "QUESTION: But it was raised in meetings —", False),
+    ("Rubio said they can only go by what they see.", "SECRETARY RUBIO: Well, we can only go by what we see.", True),
+    ("They can only go by what they see.", "SECRETARY RUBIO: Well, we can only go by what we see.", False),
     # About the speaker, or one topic word of the content: nothing reported is repeated.
     ("Dmitry Peskov is the Kremlin spokesperson.", PESKOV, True),
     ("The plan has 28 points.", KREMLIN, True),

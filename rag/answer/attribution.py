@@ -26,9 +26,13 @@ _REPORTING = re.compile(
     r"argu(?:es|ed)|warn(?:s|ed)|den(?:ies|ied)|announc(?:es|ed)|not(?:es|ed)|explain(?:s|ed)|"
     r"acknowledg(?:es|ed)|admit(?:s|ted)|confirm(?:s|ed)|hop(?:es|ed)|believ(?:es|ed)|"
     r"wr(?:ote|ites)|assert(?:s|ed)|maintain(?:s|ed)|alleg(?:es|ed)|accus(?:es|ed)|predict(?:s|ed)|"
-    r"suggest(?:s|ed)|stress(?:es|ed)|urg(?:es|ed)|vow(?:s|ed)|pledg(?:es|ed)|promis(?:es|ed)|"
+    r"suggest(?:s|ed)|stress(?:es|ed)|urg(?:es|ed)|vow(?:s|ed)|pledg(?:es|ed)|promis(?:es|ed)|ask(?:s|ed)?|"
     r"[Aa]ccording to)\b"
 )
+# A transcript's speaker label ("SECRETARY RUBIO: ...", "QUESTION: ..."): the whole sentence is
+# that speaker's. "Rubio said it was raised in meetings" cited to "QUESTION: But it was raised in
+# meetings —" (a reporter's words) was shown as supported before this.
+_SPEAKER_LABEL = re.compile(r"^\s*([A-Z][A-Z.’'-]*(?: [A-Z][A-Z.’'-]*){0,3}):\s")
 # Where a clause starts or ends: the frame of '"We are ready," Peskov said.' is the clause after the comma.
 _BOUNDARY = re.compile(r"[,;:\"“”()—–]|(?<!\w)['‘’]|['‘’](?!\w)")  # not the apostrophe in "Trump’s"
 _THAT = re.compile(r"\s*(?:\S+\s+){0,2}?that\b", re.I)
@@ -55,6 +59,12 @@ class Frame:
         self.speaker: set[str] = set()
         self.content: set[str] = set()
         self.attributed = False
+        label = _SPEAKER_LABEL.match(sentence)
+        if label:
+            self.attributed = True
+            self.speaker = set(terms(label.group(1)))
+            self.content = _content_terms(sentence[label.end():]) - self.speaker
+            return
         m = _REPORTING.search(sentence)
         if m is None:
             return
