@@ -190,37 +190,40 @@ def test_the_extractive_answers_sentences_lead_the_prompt(corpus_library):
     assert all((c.article_id, c.start, c.end) in spans for c in draft.citations)
 
 
+def verdicts_on(library, question: str, sentence: str, replies: list[str]) -> list[tuple[bool, str]]:
+    """(supported, shown text) of the first claim of each reply, whose "{n}" is replaced by the
+    label of the packed evidence sentence starting with `sentence`."""
+    found = library.evidence(question, k=5)
+    articles = found.articles
+    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
+    n = next(i for i, e in enumerate(packed, 1) if articles[e.article_id].text[e.start:e.end].startswith(sentence))
+    out = []
+    for reply in replies:
+        answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
+        list(answer.feed(reply.replace("{n}", str(n))))
+        list(answer.finish())
+        out.append((answer.resolver.claims[0].supported, answer.text))
+    return out
+
+
 def test_a_claim_that_drops_who_said_it_is_not_cited(corpus_library):
     """Every word of "The U.S. has not disclosed the details ..." is in the source sentence, but
     the source says the Kremlin insisted it: stated as fact it is flagged; with the speaker kept
     it is cited."""
-    library = corpus_library
-    found = library.evidence("Has the U.S. disclosed the details of the peace plan to Russia?", k=5)
-    articles = found.articles
-    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
-    texts = [articles[e.article_id].text[e.start:e.end] for e in packed]
-    n = next(i for i, t in enumerate(texts, 1) if t.startswith("The Kremlin insisted"))
     claim = "the U.S. has not disclosed the details of President Trump’s 28-point peace plan"
-    for reply, supported in ((f"{claim[0].upper()}{claim[1:]} [{n}].", False), (f"The Kremlin said {claim} [{n}].", True)):
-        answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
-        list(answer.feed(reply))
-        list(answer.finish())
-        assert answer.resolver.claims[0].supported is supported, answer.text
-        assert answer.text.endswith(UNSUPPORTED_MARK) is not supported
+    (fact, fact_text), (kept, _) = verdicts_on(
+        corpus_library, "Has the U.S. disclosed the details of the peace plan to Russia?", "The Kremlin insisted",
+        [f"{claim[0].upper()}{claim[1:]} [{{n}}].", f"The Kremlin said {claim} [{{n}}]."])
+    assert not fact and fact_text.endswith(UNSUPPORTED_MARK), fact_text
+    assert kept
 
 
 def test_a_claim_about_both_sources_cited_to_one_is_not_cited(corpus_library):
     """"Both sources agree ..." cited to one article's sentence is flagged; the same content
     without the claim about two sources is cited."""
-    library = corpus_library
-    found = library.evidence("Compare the Rubio-Cooper meeting readout with the U.S.-Ukraine joint statement.", k=5)
-    articles = found.articles
-    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
-    texts = [articles[e.article_id].text[e.start:e.end] for e in packed]
-    n = next(i for i, t in enumerate(texts, 1) if t.startswith("Both sides agreed the consultations"))
-    for reply, supported in ((f"The consultations were highly productive [{n}].", True),
-                             (f"Both sources agree that the consultations were highly productive [{n}].", False)):
-        answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
-        list(answer.feed(reply))
-        list(answer.finish())
-        assert answer.resolver.claims[0].supported is supported, answer.text
+    (plain, _), (both, both_text) = verdicts_on(
+        corpus_library, "Compare the Rubio-Cooper meeting readout with the U.S.-Ukraine joint statement.",
+        "Both sides agreed the consultations",
+        ["The consultations were highly productive [{n}].", "Both sources agree that the consultations were highly productive [{n}]."])
+    assert plain
+    assert not both, both_text
