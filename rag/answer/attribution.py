@@ -6,7 +6,8 @@ details" (a claim turned into a fact) nor "The Kremlin has not disclosed the det
 made the subject). Judges that compare words or ask a 1.5B model yes/no accept both: every word is
 in the source. So each source sentence is split into its frame (the speaker and the reporting
 verb) and what it reports, and a claim that takes words from the reported part must carry a
-reporting verb of its own and, when the frame names a speaker, one of the speaker's words.
+reporting verb of its own and, when the frame names a speaker, one of the speaker's words. In a
+transcript the speaker label ("SECRETARY RUBIO:", "QUESTION:") is the frame.
 
 Likewise "Both sources agree that ..." (a compare answer) says something about two articles; cited
 to two sentences of one article, it is not supported, whatever those sentences say.
