@@ -69,9 +69,9 @@ def _open(path: Path) -> sqlite3.Connection:
 
     `PRAGMA journal_mode=WAL` answers "database is locked" at once, without waiting out the busy
     timeout, while another process opens the same new database: two `rag add`s on a fresh data
-    dir failed this way once in CI, and 4 processes opening one new file at once failed in 3 of
-    200 trials (`test_processes_opening_a_new_registry_at_once_all_succeed`). So the whole opening is retried until the busy timeout
-    has passed.
+    dir failed this way once in CI, and without this retry
+    `test_processes_opening_a_new_registry_at_once_all_succeed` fails (3 of 3 runs). So the
+    whole opening is retried until the busy timeout has passed.
     """
     deadline = time.monotonic() + _BUSY_TIMEOUT_S
     while True:

@@ -128,7 +128,7 @@ class LLMAnswerer:
         says yes (p(yes) at least `ANSWER_CHECK_THRESHOLD`; any LLM failure counts as no)."""
         if answers_strongly(query, evidence):
             return True
-        if extractive.abstained or not extractive.citations:
+        if not extractive.citations:  # (an abstaining extractive answer never gets here: see `stream`)
             return False
         try:
             p = self.llm.yes_probability(ANSWER_CHECK_SYSTEM, answer_check_prompt(query.text, extractive.citations, articles))
