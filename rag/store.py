@@ -70,6 +70,23 @@ def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 64)
         yield pending.popleft().result()
 
 
+@contextmanager
+def _opening(data_dir):
+    """Held while a process creates or opens the data dir's databases. Two processes creating a
+    fresh data dir at once raced in SQLite's switch to WAL (see `rag.registry`) and then in
+    Chroma's first migration ("table collections already exists", in CI); opening one at a
+    time removes both. Held for the opening only, so readers still open while a writer works."""
+    import fcntl
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "open.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 class Store:
     """Owns the three indexes of one data directory."""
 
@@ -78,8 +95,9 @@ class Store:
         self.embedder = embedder
         self.lock = WriterLock(settings.data_dir / "write.lock", notify)
         self.repair_error: str | None = None  # why pending work could not be finished at open
-        self.registry = Registry(settings.registry_path)
-        self.vectors = VectorIndex(settings, embedder.model_name)
+        with _opening(settings.data_dir):
+            self.registry = Registry(settings.registry_path)
+            self.vectors = VectorIndex(settings, embedder.model_name)
         self.bm25 = BM25Index(settings.bm25_path)
         self._seen = self._stamp()  # see _catch_up
         self._writers = 0  # nesting depth of `writing()` in this process
