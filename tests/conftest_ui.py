@@ -156,6 +156,17 @@ class UIPage:
             arg=before, timeout=timeout)
         return self.answers().nth(before)
 
+    def open_settings(self) -> None:
+        """Open the Settings accordion and wait for its fields: Gradio renders them on first open.
+
+        `open()` has already waited for the page's load events (the status line), so the click
+        cannot land while the page is still booting; the header's `open` class shows the click
+        took, apart from how long the fields then take to draw."""
+        header = self.page.locator("#settings > button.label-wrap")
+        header.click()
+        self.page.wait_for_selector("#settings > button.label-wrap.open", timeout=10_000)
+        self.page.locator("#mode input[type=radio]").first.wait_for(timeout=60_000)
+
     def tab(self, name: str) -> None:
         self.page.get_by_role("tab", name=name).click()
 

@@ -93,7 +93,7 @@ def test_abstention_is_shown_without_citations(ui_server, open_page):
 
 def test_bad_date_filter_gives_a_clear_error(ui_server, open_page):
     ui = open_page(ui_server.url)
-    ui.page.click("#settings")
+    ui.open_settings()
     ui.page.fill("#since input, #since textarea", "2025-13-45")
     answer = ui.ask(CITED_QUESTION)
     assert "Since date '2025-13-45' is not a date like 2025-11-21" in answer.inner_text()

@@ -57,19 +57,14 @@ def _ui_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAG_LLM"))}
 
 
-def test_local_model_starts_on_first_use_and_answers(ui_browser, ui_library, tmp_path):
+def test_local_model_starts_on_first_use_and_answers(open_page, ui_library, tmp_path):
     _, expected = ui_library
     data_dir = _data_dir_with_seed(tmp_path)
     server = start_server(data_dir, tmp_path / "ui.log", env=_ui_env())
-    context = ui_browser.new_context(viewport={"width": 1280, "height": 800})
     try:
-        page = context.new_page()
-        requests: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(server.url, wait_until="load")
-        page.wait_for_selector("#question textarea", timeout=60_000)
-        page.click("#settings")
-        page.locator("#mode input[type=radio]").first.wait_for()  # the accordion renders on open
+        ui = open_page(server.url)
+        page = ui.page
+        ui.open_settings()
         assert page.locator("#mode input[type=radio]").count() == 2  # extractive, local (no endpoint set)
         assert page.locator("#mode input[value=extractive]").is_checked()
         page.get_by_label("Local model (Qwen2.5 1.5B, offline)").check()
@@ -99,9 +94,7 @@ def test_local_model_starts_on_first_use_and_answers(ui_browser, ui_library, tmp
             span = text[int(card.get_attribute("data-start")):int(card.get_attribute("data-end"))]
             assert card.locator("mark").text_content() == span
         page.screenshot(path=str(ARTIFACTS / "13-llm-answer-1280.png"), full_page=True)
-        assert all(u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) for u in requests)
     finally:
-        context.close()
         stop_server(server)
     deadline = time.monotonic() + 30
     while _servers_of(data_dir) and time.monotonic() < deadline:
@@ -109,24 +102,20 @@ def test_local_model_starts_on_first_use_and_answers(ui_browser, ui_library, tmp
     assert _servers_of(data_dir) == [], "the local model server should stop with the app"
 
 
-def test_configured_endpoint_is_offered_with_its_model(ui_browser, tmp_path):
+def test_configured_endpoint_is_offered_with_its_model(open_page, tmp_path):
     data_dir = tmp_path / "data"
     subprocess.run([sys.executable, "-m", "rag", "--data-dir", str(data_dir), "add", SEED], cwd=ROOT, check=True,
                    capture_output=True, timeout=300)
     env = {**_ui_env(), "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "x", "RAG_LLM_MODEL": "my-model"}
     server = start_server(data_dir, tmp_path / "ui.log", env=env)
-    context = ui_browser.new_context(viewport={"width": 1280, "height": 800})
     try:
-        page = context.new_page()
-        page.goto(server.url, wait_until="load")
-        page.wait_for_selector("#status .status")
+        ui = open_page(server.url)
+        page = ui.page
         assert "LLM answers (my-model)" in page.locator("#status").inner_text()
-        page.click("#settings")
-        page.locator("#mode input[type=radio]").first.wait_for()
+        ui.open_settings()
         labels = page.locator("#mode label").all_inner_texts()
         assert any(label.startswith("OpenAI / compatible: my-model") for label in labels), labels
         assert any("Local model (Qwen2.5 1.5B, offline)" in label for label in labels), labels
         assert page.locator("#mode input[value=llm]").is_checked()
     finally:
-        context.close()
         stop_server(server)
