@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer.attribution import Frame, dropped_attribution, keeps_attribution, sources_needed
+from rag.answer.attribution import Frame, borrows_subject, dropped_attribution, keeps_attribution, sources_needed
 
 KREMLIN = ("The Kremlin insisted Friday that the U.S. has not disclosed the details of President Trump’s "
            "28-point Ukraine peace plan with Russia but hoped that negotiations could begin soon.")
@@ -68,3 +68,24 @@ def test_dropped_attribution_names_the_sentence():
 ])
 def test_a_claim_about_several_sources_needs_several(claim, needed):
     assert sources_needed(claim) == needed
+
+
+DRAFTED = "As a result of the discussions, the parties drafted an updated and refined peace framework."
+GRATITUDE = "The Ukrainian delegation reaffirmed its gratitude for the steadfast commitment of the United States."
+MET = "The U.S. and Ukrainian delegations met in Geneva on Sunday."
+THEY_DRAFTED = "They drafted an updated and refined peace framework."
+
+
+@pytest.mark.parametrize("claim, sentences, borrowed", [
+    # The subject from the sentence after the one saying what happened: no antecedent.
+    ("The Ukrainian delegation drafted an updated and refined peace framework.", [DRAFTED, GRATITUDE], True),
+    # From the sentence before it, as an antecedent names "They": kept.
+    ("The U.S. and Ukrainian delegations drafted a refined peace framework.", [MET, THEY_DRAFTED], False),
+    # The later sentence says something of its own in the claim: not only a subject.
+    ("The parties drafted a peace framework and the Ukrainian delegation reaffirmed its gratitude.",
+     [DRAFTED, GRATITUDE], False),
+    # One sentence: nothing to borrow from.
+    ("The Ukrainian delegation drafted a peace framework.", [DRAFTED], False),
+])
+def test_a_subject_comes_from_the_sentence_or_its_antecedent(claim, sentences, borrowed):
+    assert borrows_subject(claim, sentences) is borrowed

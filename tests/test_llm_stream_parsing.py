@@ -190,17 +190,22 @@ def test_the_extractive_answers_sentences_lead_the_prompt(corpus_library):
     assert all((c.article_id, c.start, c.end) in spans for c in draft.citations)
 
 
-def verdicts_on(library, question: str, sentence: str, replies: list[str]) -> list[tuple[bool, str]]:
+def verdicts_on(library, question: str, sentence: str, replies: list[str], then: str | None = None
+                ) -> list[tuple[bool, str]]:
     """(supported, shown text) of the first claim of each reply, whose "{n}" is replaced by the
-    label of the packed evidence sentence starting with `sentence`."""
+    label of the packed evidence sentence starting with `sentence` (and "{m}" by that of `then`)."""
     found = library.evidence(question, k=5)
     articles = found.articles
     packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
-    n = next(i for i, e in enumerate(packed, 1) if articles[e.article_id].text[e.start:e.end].startswith(sentence))
+
+    def label(start: str) -> str:
+        return str(next(i for i, e in enumerate(packed, 1) if articles[e.article_id].text[e.start:e.end].startswith(start)))
+
     out = []
     for reply in replies:
         answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
-        list(answer.feed(reply.replace("{n}", str(n))))
+        reply = reply.replace("{n}", label(sentence))
+        list(answer.feed(reply.replace("{m}", label(then)) if then else reply))
         list(answer.finish())
         out.append((answer.resolver.claims[0].supported, answer.text))
     return out
@@ -227,3 +232,17 @@ def test_a_claim_about_both_sources_cited_to_one_is_not_cited(corpus_library):
         ["The consultations were highly productive [{n}].", "Both sources agree that the consultations were highly productive [{n}]."])
     assert plain
     assert not both, both_text
+
+
+def test_a_claim_that_takes_its_subject_from_the_next_sentence_is_not_cited(corpus_library):
+    """"The parties drafted ..." with the next sentence, "The Ukrainian delegation reaffirmed ...",
+    does not support "The Ukrainian delegation drafted ..." (every word is in the pair, and both
+    judges accepted it in the bundled eval); the parties' own claim is cited."""
+    (borrowed, borrowed_text), (own, _) = verdicts_on(
+        corpus_library, "What did the U.S. and Ukrainian delegations draft as a result of the Geneva discussions?",
+        "As a result of the discussions",
+        ["The Ukrainian delegation drafted an updated and refined peace framework [{n}][{m}].",
+         "The parties drafted an updated and refined peace framework [{n}]."],
+        then="The Ukrainian delegation reaffirmed")
+    assert not borrowed, borrowed_text
+    assert own

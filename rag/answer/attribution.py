@@ -1,4 +1,5 @@
-"""Attribution: a claim must say who said it, and a claim about several sources must cite them.
+"""Attribution: a claim must say who said it and who did it, and a claim about several sources
+must cite them.
 
 "The Kremlin insisted Friday that the U.S. has not disclosed the details of the plan" supports
 "The Kremlin said the U.S. has not disclosed the details", not "The U.S. has not disclosed the
@@ -8,6 +9,12 @@ in the source. So each source sentence is split into its frame (the speaker and 
 verb) and what it reports, and a claim that takes words from the reported part must carry a
 reporting verb of its own and, when the frame names a speaker, one of the speaker's words. In a
 transcript the speaker label ("SECRETARY RUBIO:", "QUESTION:") is the frame.
+
+Who did it: "The Ukrainian delegation drafted a framework", cited to "the parties drafted a
+framework" and the next sentence, "The Ukrainian delegation reaffirmed its gratitude ...", takes
+its subject from a sentence about something else. A sentence that supplies only a claim's
+subject may be cited with the one that says what happened only when it comes first, as an
+antecedent does ("The delegations met in Geneva. They drafted ...").
 
 Likewise "Both sources agree that ..." (a compare answer) says something about two articles; cited
 to two sentences of one article, it is not supported, whatever those sentences say.
@@ -115,3 +122,25 @@ def sources_needed(claim: str) -> int:
     """How many different articles the claim's citations must come from: 2 for a claim about
     several sources ("Both sources agree ..."), else 1."""
     return 2 if _SEVERAL_SOURCES.search(claim) else 1
+
+
+def borrows_subject(claim: str, sentences: list[str]) -> bool:
+    """Whether the claim takes its subject from a later sentence than the one saying what happened.
+
+    `sentences`: the cited sentences of one article, in article order. The one sharing the most
+    content terms with the claim says what happened; a later sentence whose own contribution (terms
+    the first lacks) all come before the claim's first term shared with it supplies only the
+    subject, which no antecedent can."""
+    order = [t for t in terms(claim) if t not in _FUNCTION_TERMS]
+    if len(sentences) < 2 or not order:
+        return False
+    found = [set(terms(s)) for s in sentences]
+    main = max(range(len(found)), key=lambda i: len(found[i] & set(order)))
+    first = next((i for i, t in enumerate(order) if t in found[main]), None)
+    if first is None:
+        return False
+    for later in found[main + 1:]:
+        own = [i for i, t in enumerate(order) if t in later and t not in found[main]]
+        if own and max(own) < first:
+            return True
+    return False

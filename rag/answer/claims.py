@@ -8,7 +8,8 @@ followed by "[unsupported]" and listed as unsupported. A cited sentence the clai
 judge (the LLM-assisted one), a claim the offline judge finds supported only by a small margin
 is cited only if that judge agrees too: the offline features can accept a sentence that reuses
 the evidence's names but changes what happened. Neither judge sees who said what, so a claim
-that states what a sentence reports somebody said, without the speaker, is never cited to it
+that states what a sentence reports somebody said, without the speaker, is never cited to it,
+nor is one that takes its subject from a later sentence than the one saying what happened
 (`rag.answer.attribution`).
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.attribution import dropped_attribution, sources_needed
+from rag.answer.attribution import borrows_subject, dropped_attribution, sources_needed
 from rag.answer.base import Draft, abstention
 from rag.answer.stream import is_abstention
 from rag.citations import make_citation
@@ -127,10 +128,14 @@ class ClaimResolver:
         return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
 
     def _keeps_attribution(self, core: str, group: list[Evidence]) -> bool:
-        """The claim keeps the speakers of the sentences it is cited to, and cites as many
-        articles as it talks about."""
+        """The claim keeps the speakers of the sentences it is cited to and the subject of the one
+        saying what happened, and cites as many articles as it talks about."""
+        by_article: dict[str, list[Evidence]] = {}
+        for e in sorted(group, key=lambda e: e.start):
+            by_article.setdefault(e.article_id, []).append(e)
         return (dropped_attribution(core, [self._text(e) for e in group]) is None
-                and len({e.article_id for e in group}) >= sources_needed(core))
+                and not any(borrows_subject(core, [self._text(e) for e in sentences]) for sentences in by_article.values())
+                and len(by_article) >= sources_needed(core))
 
     def _needed(self, core: str, group: list[Evidence]) -> list[Evidence]:
         """The cited sentences without those the claim does not need: a sentence whose removal
