@@ -9,6 +9,7 @@ KREMLIN = ("The Kremlin insisted Friday that the U.S. has not disclosed the deta
 PESKOV = "Kremlin spokesperson Dmitry Peskov said the plan had not been discussed in detail."
 QUOTE_FIRST = '"We are ready to talk," Peskov told reporters on Friday.'
 ACCORDING = "According to the health ministry, 40 people were injured in the blast."
+EBU = "Last Thursday, the European Broadcasting Union confirmed Israel's participation in the Eurovision Song Contest 2026."
 PLAIN = "The Bayside ferry will run hourly night crossings between Pier 4 and Gull Island."
 
 
@@ -19,6 +20,8 @@ PLAIN = "The Bayside ferry will run hourly night crossings between Pier 4 and Gu
     ("The plan had not been discussed in detail.", PESKOV, False),
     ("Russia is ready to talk.", QUOTE_FIRST, False),
     ("40 people were injured in the blast.", ACCORDING, False),
+    # A time before the comma is not a report put first: what the Union confirmed is reported.
+    ("Israel participated in Eurovision 2026.", EBU, False),
     # Attributed to somebody else: dropped.
     ("Russia said the U.S. has not disclosed the details of the plan.", KREMLIN, False),
     # Kept: the speaker and a reporting verb of its own.
@@ -26,6 +29,12 @@ PLAIN = "The Bayside ferry will run hourly night crossings between Pier 4 and Gu
     ("Peskov said the plan had not been discussed in detail.", PESKOV, True),
     ("Peskov said Russia is ready to talk.", QUOTE_FIRST, True),
     ("The health ministry said 40 people were injured.", ACCORDING, True),
+    # A pronoun speaker names nobody: a reporting verb of the claim's own is enough.
+    ("Russia wants the rest of Donetsk, according to Rubio.",
+     "I mean, I think they’ve stated clearly what they want is they want the rest of Donetsk.", True),
+    ("Russia wants the rest of Donetsk.",
+     "I mean, I think they’ve stated clearly what they want is they want the rest of Donetsk.", False),
+    ("The European Broadcasting Union confirmed Israel's participation in Eurovision 2026.", EBU, True),
     # A transcript's speaker label is the speaker: a reporter's question is not Rubio's words.
     ("Rubio said it was raised in meetings.", "QUESTION: But it was raised in meetings —", False),
     ("Rubio said they can only go by what they see.", "SECRETARY RUBIO: Well, we can only go by what we see.", True),

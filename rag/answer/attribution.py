@@ -34,7 +34,7 @@ _REPORTING = re.compile(
     r"argu(?:es|ed)|warn(?:s|ed)|den(?:ies|ied)|announc(?:es|ed)|not(?:es|ed)|explain(?:s|ed)|"
     r"acknowledg(?:es|ed)|admit(?:s|ted)|confirm(?:s|ed)|hop(?:es|ed)|believ(?:es|ed)|"
     r"wr(?:ote|ites)|assert(?:s|ed)|maintain(?:s|ed)|alleg(?:es|ed)|accus(?:es|ed)|predict(?:s|ed)|"
-    r"suggest(?:s|ed)|stress(?:es|ed)|urg(?:es|ed)|vow(?:s|ed)|pledg(?:es|ed)|promis(?:es|ed)|ask(?:s|ed)?|"
+    r"suggest(?:s|ed)|stress(?:es|ed)|urg(?:es|ed)|vow(?:s|ed)|pledg(?:es|ed)|promis(?:es|ed)|ask(?:s|ed)?|think|thinks|"
     r"[Aa]ccording to)\b"
 )
 # A transcript's speaker label ("SECRETARY RUBIO: ...", "QUESTION: ..."): the whole sentence is
@@ -44,6 +44,13 @@ _SPEAKER_LABEL = re.compile(r"^\s*([A-Z][A-Z.’'-]*(?: [A-Z][A-Z.’'-]*){0,3})
 # Where a clause starts or ends: the frame of '"We are ready," Peskov said.' is the clause after the comma.
 _BOUNDARY = re.compile(r"[,;:\"“”()—–]|(?<!\w)['‘’]|['‘’](?!\w)")  # not the apostrophe in "Trump’s"
 _THAT = re.compile(r"\s*(?:\S+\s+){0,2}?that\b", re.I)
+_PRONOUN = re.compile(r"^(?:i|you|he|she|we|they|it|one)(?:'\w*)?$")
+_QUOTE = re.compile(r"[\"“”]")
+# What a reporting verb that ends a fronted report may take after it ("told reporters on Friday"):
+# a verb with more after it reports that ("Last Thursday, the European Broadcasting Union
+# confirmed Israel's participation in the Eurovision Song Contest 2026" reports the participation,
+# and "Israel participated in Eurovision 2026" was cited to it before this).
+_MAX_FRAME_TAIL = 4
 # "Both sources agree", "the two statements differ", "each of the reports says": a claim about
 # several sources (articles, reports, statements, ...) as such. Only with a quantifier: "Peskov
 # dismissed the reports" is about reports, not a claim about what several sources say.
@@ -81,7 +88,9 @@ class Frame:
         clause_start = starts[-1] if starts else 0
         end = _BOUNDARY.search(sentence, m.end())
         clause_end = end.start() if end else len(sentence)
-        if m.group().lower() == "according to" or len(terms(sentence[:clause_start])) >= _MIN_SHARED:
+        before, tail = sentence[:clause_start], terms(sentence[m.end():clause_end])
+        fronted = len(terms(before)) >= _MIN_SHARED and (_QUOTE.search(before) or len(tail) <= _MAX_FRAME_TAIL)
+        if m.group().lower() == "according to" or fronted:
             # The reported part comes first ('"We are ready," Peskov told reporters on Friday.'), or
             # the speaker follows the verb ("According to officials, ..."): the frame is the clause.
             frame_start, frame_end = clause_start, clause_end
@@ -91,7 +100,9 @@ class Frame:
             if that:
                 frame_end = that.end()
         frame = sentence[frame_start:frame_end]
-        self.speaker = set(terms(_REPORTING.sub(" ", frame)))
+        # A pronoun ("I think they've stated ...") names nobody a claim could repeat: any
+        # reporting verb then keeps the attribution.
+        self.speaker = {t for t in terms(_REPORTING.sub(" ", frame)) if not _PRONOUN.match(t)}
         self.content = _content_terms(sentence[:frame_start] + " " + sentence[frame_end:]) - self.speaker
 
 
