@@ -28,7 +28,7 @@ run: setup
 
 # The whole suite, including the bundled eval gate (tests/test_eval_run.py::test_bundled_gate).
 test: setup browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 # The bundled eval set over corpus/; report in evals/runs/<timestamp>/.
 eval: setup
