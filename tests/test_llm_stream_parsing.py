@@ -246,3 +246,26 @@ def test_a_claim_that_takes_its_subject_from_the_next_sentence_is_not_cited(corp
         then="The Ukrainian delegation reaffirmed")
     assert not borrowed, borrowed_text
     assert own
+
+
+def test_a_claim_that_states_an_announced_event_as_done_is_not_cited(corpus_library):
+    """"The event will take place at ... Goddard" does not say it was held there (both judges
+    accepted "was held" in every bundled eval run); kept in the future, the claim is cited."""
+    (held, held_text), (will, _) = verdicts_on(
+        corpus_library, "Where was NASA's comet 3I/ATLAS imagery event held?", "The event will take place",
+        ["The event was held at NASA's Goddard Space Flight Center in Greenbelt, Maryland [{n}].",
+         "The event will take place at NASA's Goddard Space Flight Center in Greenbelt, Maryland [{n}]."])
+    assert not held, held_text
+    assert will
+
+
+def test_a_claim_that_reports_a_deed_as_an_intention_is_not_cited(corpus_library):
+    """"The United States put forward a proposal" does not say it "would put forward" one (t02 in
+    every bundled eval run); the deed as done is cited."""
+    (intended, intended_text), (done, _) = verdicts_on(
+        corpus_library, "What did the United States say at the Security Council in May 2025?",
+        "As the first step on the path to peace",
+        ["The United States said it would put forward a proposal for an immediate, unconditional, and comprehensive ceasefire [{n}].",
+         "The United States put forward a proposal for an immediate, unconditional, and comprehensive ceasefire [{n}]."])
+    assert not intended, intended_text
+    assert done

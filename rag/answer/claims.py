@@ -10,7 +10,8 @@ is cited only if that judge agrees too: the offline features can accept a senten
 the evidence's names but changes what happened. Neither judge sees who said what, so a claim
 that states what a sentence reports somebody said, without the speaker, is never cited to it,
 nor is one that takes its subject from a later sentence than the one saying what happened
-(`rag.answer.attribution`).
+(`rag.answer.attribution`), nor one that states as done what the sentences announce for later
+(`rag.answer.tense`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 from rag.answer.attribution import borrows_subject, dropped_attribution, sources_needed
 from rag.answer.base import Draft, abstention
 from rag.answer.stream import is_abstention
+from rag.answer.tense import states_done_as_intended, states_future_as_done
 from rag.citations import make_citation
 from rag.evidence import Evidence
 from rag.judge import Judge
@@ -105,14 +107,14 @@ class ClaimResolver:
         chosen, score = [], 0.0
         if cited:
             verdict = self.judge.support(core, self._support_text(cited))
-            if verdict.supported and self._keeps_attribution(core, cited):
+            if verdict.supported and self._allowed(core, cited):
                 chosen, score = cited, verdict.score
         if not chosen:
             # Re-attribute: the evidence sentence (or neighbouring pair) that best supports the
             # claim, among those whose speaker the claim keeps.
             candidates = self._candidates()
             verdicts = self.judge.support_many([(core, self._support_text(group)) for group in candidates])
-            allowed = [i for i, group in enumerate(candidates) if self._keeps_attribution(core, group)]
+            allowed = [i for i, group in enumerate(candidates) if self._allowed(core, group)]
             best = max(allowed, key=lambda i: verdicts[i].score, default=None)  # first of equals: a single
             score = verdicts[best].score if best is not None else 0.0
             if best is not None and verdicts[best].supported:
@@ -127,13 +129,15 @@ class ClaimResolver:
         self.claims.append(Claim(text=claim, citations=numbers, support=round(score, 3), supported=bool(numbers)))
         return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
 
-    def _keeps_attribution(self, core: str, group: list[Evidence]) -> bool:
-        """The claim keeps the speakers of the sentences it is cited to and the subject of the one
-        saying what happened, and cites as many articles as it talks about."""
+    def _allowed(self, core: str, group: list[Evidence]) -> bool:
+        """The claim keeps the speakers of the sentences it is cited to, the subject of the one
+        saying what happened and their future tense, and cites as many articles as it talks about."""
         by_article: dict[str, list[Evidence]] = {}
         for e in sorted(group, key=lambda e: e.start):
             by_article.setdefault(e.article_id, []).append(e)
-        return (dropped_attribution(core, [self._text(e) for e in group]) is None
+        texts = [self._text(e) for e in group]
+        return (dropped_attribution(core, texts) is None
+                and not states_future_as_done(core, texts) and not states_done_as_intended(core, texts)
                 and not any(borrows_subject(core, [self._text(e) for e in sentences]) for sentences in by_article.values())
                 and len(by_article) >= sources_needed(core))
 
@@ -143,7 +147,7 @@ class ClaimResolver:
         kept = list(group)
         for e in reversed(group):
             rest = [x for x in kept if x is not e]
-            if rest and self._keeps_attribution(core, rest) and self.judge.support(core, self._support_text(rest)).supported:
+            if rest and self._allowed(core, rest) and self.judge.support(core, self._support_text(rest)).supported:
                 kept = rest
         return kept
 
