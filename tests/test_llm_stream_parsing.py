@@ -269,3 +269,21 @@ def test_a_claim_that_reports_a_deed_as_an_intention_is_not_cited(corpus_library
          "The United States put forward a proposal for an immediate, unconditional, and comprehensive ceasefire [{n}]."])
     assert not intended, intended_text
     assert done
+
+
+def test_a_claim_refused_only_by_a_rule_keeps_the_sentences_it_drew_on(corpus_library):
+    """The sentence the judge found supporting "The event was held at ... Goddard" (refused for
+    its tense) is kept to quote as it stands; a claim no sentence supports keeps none."""
+    question = "Where was NASA's comet 3I/ATLAS imagery event held?"
+    found = corpus_library.evidence(question, k=5)
+    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
+    drawn = {}
+    for name, reply in (("tense", "The event was held at NASA's Goddard Space Flight Center in Greenbelt, Maryland [1]."),
+                        ("invented", "The event was held at the Johnson Space Center in Houston, Texas [1].")):
+        answer = StreamedAnswer(ClaimResolver(packed, found.articles, corpus_library.judge))
+        list(answer.feed(reply))
+        list(answer.finish())
+        assert not answer.resolver.supported, answer.text
+        drawn[name] = [found.articles[e.article_id].text[e.start:e.end] for e in answer.resolver.drawn]
+    assert [s for s in drawn["tense"] if s.startswith("The event will take place at the NASA's Goddard")], drawn["tense"]
+    assert drawn["invented"] == []

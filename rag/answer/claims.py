@@ -68,6 +68,9 @@ class ClaimResolver:
         self.confirm_below = confirm_below
         self.citations: list[Citation] = []
         self.claims: list[Claim] = []
+        # Sentences the judge found supporting a flagged claim that a rule above refused (the
+        # speaker, subject or tense changed): what the model drew on, to quote as they stand.
+        self.drawn: list[Evidence] = []
 
     def _text(self, e: Evidence) -> str:
         return self.articles[e.article_id].text[e.start:e.end]
@@ -104,11 +107,13 @@ class ClaimResolver:
             return ""  # "the articles do not say ..." or "1." is not a factual claim to verify
         cited = [self.evidence[i] for i in labels if 0 <= i < len(self.evidence)]
         core = claim_core(claim)
-        chosen, score = [], 0.0
+        chosen, score, ruled_out = [], 0.0, []
         if cited:
             verdict = self.judge.support(core, self._support_text(cited))
             if verdict.supported and self._allowed(core, cited):
                 chosen, score = cited, verdict.score
+            elif verdict.supported:
+                ruled_out = cited
         if not chosen:
             # Re-attribute: the evidence sentence (or neighbouring pair) that best supports the
             # claim, among those whose speaker the claim keeps.
@@ -119,6 +124,10 @@ class ClaimResolver:
             score = verdicts[best].score if best is not None else 0.0
             if best is not None and verdicts[best].supported:
                 chosen = candidates[best]
+            elif not ruled_out:
+                blocked = [i for i, v in enumerate(verdicts) if v.supported and i not in allowed]
+                if blocked:
+                    ruled_out = candidates[max(blocked, key=lambda i: verdicts[i].score)]
         if chosen and len(chosen) > 1:
             chosen = self._needed(core, chosen)
         if chosen and score < self.confirm_below and self.confirm is not None:
@@ -126,6 +135,8 @@ class ClaimResolver:
             if not verdict.supported:
                 chosen, score = [], min(score, verdict.score)
         numbers = [self._cite(e, score) for e in chosen]
+        if not numbers:
+            self.drawn += [e for e in ruled_out if all(e is not d for d in self.drawn)]
         self.claims.append(Claim(text=claim, citations=numbers, support=round(score, 3), supported=bool(numbers)))
         return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
 

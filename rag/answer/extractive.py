@@ -121,7 +121,10 @@ class ExtractiveAnswerer:
 
     def _factoid(self, query: Query, evidence: list[Evidence], articles: dict[str, Article],
                  coverage: dict[str, float]) -> Draft:
-        picked = self.pick(evidence) or evidence[:1]
+        return self.quote(query, self.pick(evidence) or evidence[:1], articles)
+
+    def quote(self, query: Query, picked: list[Evidence], articles: dict[str, Article]) -> Draft:
+        """The given sentences quoted and cited, led by the phrase of the first that answers."""
         answer = _Builder(articles)
         for e in picked:
             answer.cite(e)

@@ -37,6 +37,8 @@ NO_SUPPORT_NOTICE = ("none of the {model} answer's sentences is supported by the
                      "extractive answer is shown instead")
 WITHDRAWN_NOTICE = ("none of the {model} answer's sentences is supported by the sources, and no source "
                     "sentence answers the question closely, so no answer is given")
+DRAWN_NOTICE = ("the {model} answer changed who said or did something, or when, so the source sentences "
+                "it drew on are quoted instead")
 NOT_IN_SOURCES_NOTICE = ("the {model} model replied that the sources do not answer, but a source sentence "
                          "answers the question closely, so the extractive answer is shown instead")
 # "The sources answer strongly": the best evidence sentence's score (the ranker's probability that
@@ -109,7 +111,10 @@ class LLMAnswerer:
         yield from answer.finish()
         draft = resolver.draft(answer.text)
         query = found.query if found else understand(question)
-        if extractive is not None and resolver.claims and not resolver.supported:
+        drawn = self._drawn_answer(query, resolver, articles) if extractive is not None else None
+        if drawn is not None:
+            draft = _replaced(drawn, DRAWN_NOTICE.format(model=self.llm.model))
+        elif extractive is not None and resolver.claims and not resolver.supported:
             # Nothing the model wrote holds: the extractive answer when it answers the question,
             # else an abstention (an unanswerable question's likeliest outcome).
             strong = self._extractive_answers(query, evidence, extractive, articles)
@@ -121,17 +126,32 @@ class LLMAnswerer:
             yield draft.answer
         yield draft
 
+    def _drawn_answer(self, query: Query, resolver: ClaimResolver, articles: dict[str, Article]) -> Draft | None:
+        """When nothing the model wrote holds, but the judge found sentences supporting what it
+        said and only a rule (speaker, subject, tense) refused them, those sentences quoted as
+        they stand, if the model says they answer a narrow question. "The event was held at
+        Goddard" is refused, and "The event will take place at ... Goddard" answers "Where was the
+        event held?", which the extractive answer got wrong (q35)."""
+        if not resolver.drawn or resolver.supported or query.intent in BROAD_INTENTS:
+            return None
+        quoted = self.fallback.quote(query, resolver.drawn, articles)
+        return quoted if self._quotes_answer(query, quoted.citations, articles) else None
+
     def _extractive_answers(self, query: Query, evidence: list[Evidence], extractive: Draft,
                             articles: dict[str, Article]) -> bool:
         """Whether the extractive answer answers the question, when the model did not: the evidence
         answers strongly, or the model, asked only that about the extractive answer's sentences,
-        says yes (p(yes) at least `ANSWER_CHECK_THRESHOLD`; any LLM failure counts as no)."""
+        says yes."""
         if answers_strongly(query, evidence):
             return True
-        if not extractive.citations:  # (an abstaining extractive answer never gets here: see `stream`)
-            return False
+        # (an abstaining extractive answer, with no citations, never gets here: see `stream`)
+        return bool(extractive.citations) and self._quotes_answer(query, extractive.citations, articles)
+
+    def _quotes_answer(self, query: Query, citations: list[Citation], articles: dict[str, Article]) -> bool:
+        """The model's p(yes) that the quoted sentences alone answer the question is at least
+        `ANSWER_CHECK_THRESHOLD` (any LLM failure counts as no)."""
         try:
-            p = self.llm.yes_probability(ANSWER_CHECK_SYSTEM, answer_check_prompt(query.text, extractive.citations, articles))
+            p = self.llm.yes_probability(ANSWER_CHECK_SYSTEM, answer_check_prompt(query.text, citations, articles))
         except LLMError:
             return False
         return p >= ANSWER_CHECK_THRESHOLD
