@@ -93,6 +93,10 @@ THEY_DRAFTED = "They drafted an updated and refined peace framework."
     # The later sentence says something of its own in the claim: not only a subject.
     ("The parties drafted a peace framework and the Ukrainian delegation reaffirmed its gratitude.",
      [DRAFTED, GRATITUDE], False),
+    # The later sentence names the same plan: it identifies the subject, it does not replace it.
+    ("The 28-point plan would require Ukraine to give up key territory.",
+     ["The plan, which has not been made public, includes concessions for Ukraine, including giving up key territory.",
+      "Washington has reportedly delivered a version of the 28-point plan to Ukrainian officials."], False),
     # One sentence: nothing to borrow from.
     ("The Ukrainian delegation drafted a peace framework.", [DRAFTED], False),
 ])

@@ -140,8 +140,8 @@ def borrows_subject(claim: str, sentences: list[str]) -> bool:
 
     `sentences`: the cited sentences of one article, in article order. The one sharing the most
     content terms with the claim says what happened; a later sentence whose own contribution (terms
-    the first lacks) all come before the claim's first term shared with it supplies only the
-    subject, which no antecedent can."""
+    the first lacks) all come before the claim's first term shared with it, and which lacks that
+    term, supplies only the subject, which no antecedent can."""
     order = [t for t in terms(claim) if t not in _FUNCTION_TERMS]
     if len(sentences) < 2 or not order:
         return False
@@ -152,6 +152,8 @@ def borrows_subject(claim: str, sentences: list[str]) -> bool:
         return False
     for later in found[main + 1:]:
         own = [i for i, t in enumerate(order) if t in later and t not in found[main]]
-        if own and max(own) < first:
+        # A later sentence naming the same thing ("a version of the 28-point plan" for "The
+        # plan, which has not been made public, includes ...") identifies it, it does not replace it.
+        if own and max(own) < first and order[first] not in later:
             return True
     return False
