@@ -116,7 +116,7 @@ class ClaimResolver:
                 ruled_out = cited
         if not chosen:
             # Re-attribute: the evidence sentence (or neighbouring pair) that best supports the
-            # claim, among those whose speaker the claim keeps.
+            # claim, among those no rule refuses (speaker, subject, tense, number of articles).
             candidates = self._candidates()
             verdicts = self.judge.support_many([(core, self._support_text(group)) for group in candidates])
             allowed = [i for i, group in enumerate(candidates) if self._allowed(core, group)]
@@ -143,13 +143,13 @@ class ClaimResolver:
     def _allowed(self, core: str, group: list[Evidence]) -> bool:
         """The claim keeps the speakers of the sentences it is cited to, the subject of the one
         saying what happened and their future tense, and cites as many articles as it talks about."""
-        by_article: dict[str, list[Evidence]] = {}
+        by_article: dict[str, list[str]] = {}  # each article's cited sentences, in article order
         for e in sorted(group, key=lambda e: e.start):
-            by_article.setdefault(e.article_id, []).append(e)
-        texts = [self._text(e) for e in group]
+            by_article.setdefault(e.article_id, []).append(self._text(e))
+        texts = [text for sentences in by_article.values() for text in sentences]
         return (dropped_attribution(core, texts) is None
                 and not states_future_as_done(core, texts) and not states_done_as_intended(core, texts)
-                and not any(borrows_subject(core, [self._text(e) for e in sentences]) for sentences in by_article.values())
+                and not any(borrows_subject(core, sentences) for sentences in by_article.values())
                 and len(by_article) >= sources_needed(core))
 
     def _needed(self, core: str, group: list[Evidence]) -> list[Evidence]:
