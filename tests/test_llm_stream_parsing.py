@@ -16,12 +16,24 @@ QUESTION = "Who is the Kremlin spokesperson?"
 PESKOV = "Kremlin spokesperson Dmitry Peskov"
 
 
+def packed_for(library, question: str):
+    """(packed, articles): the evidence for `question` as an LLM answer's prompt numbers it."""
+    found = library.evidence(question, k=5)
+    return label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120))), found.articles
+
+
+def resolved(library, packed, articles, reply: str) -> StreamedAnswer:
+    """`reply` streamed in one piece through a ClaimResolver over `packed`, finished."""
+    answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
+    list(answer.feed(reply))
+    list(answer.finish())
+    return answer
+
+
 @pytest.fixture(scope="module")
 def evidence(corpus_library):
     library = corpus_library
-    found = library.evidence(QUESTION, k=5)
-    articles = found.articles
-    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
+    packed, articles = packed_for(library, QUESTION)
     texts = [articles[e.article_id].text[e.start:e.end] for e in packed]
     label = next(i for i, t in enumerate(texts, 1) if t.startswith(PESKOV))
     return library, packed, articles, label
@@ -123,14 +135,10 @@ def test_a_sentence_needing_its_neighbour_is_supported_by_the_pair(corpus_librar
     the sentence before it gives: judged against both, it is supported, not flagged."""
     library = corpus_library
     question = "Who will the U.S. and Ukraine keep in close contact with as the process advances?"
-    found = library.evidence(question, k=5)
-    articles = found.articles
-    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
-    answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
-    reply = ("Ukraine and the United States will remain in close contact with their European partners as the "
-             "process advances.")
-    list(answer.feed(reply))
-    list(answer.finish())
+    packed, articles = packed_for(library, question)
+    answer = resolved(library, packed, articles,
+                      "Ukraine and the United States will remain in close contact with their European partners as the "
+                      "process advances.")
     draft = answer.resolver.draft(answer.text)
     assert draft.claims[0].supported, draft.answer
     assert any("European partners" in c.quote for c in draft.citations)
@@ -194,19 +202,15 @@ def verdicts_on(library, question: str, sentence: str, replies: list[str], then:
                 ) -> list[tuple[bool, str]]:
     """(supported, shown text) of the first claim of each reply, whose "{n}" is replaced by the
     label of the packed evidence sentence starting with `sentence` (and "{m}" by that of `then`)."""
-    found = library.evidence(question, k=5)
-    articles = found.articles
-    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
+    packed, articles = packed_for(library, question)
 
     def label(start: str) -> str:
         return str(next(i for i, e in enumerate(packed, 1) if articles[e.article_id].text[e.start:e.end].startswith(start)))
 
     out = []
     for reply in replies:
-        answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
         reply = reply.replace("{n}", label(sentence))
-        list(answer.feed(reply.replace("{m}", label(then)) if then else reply))
-        list(answer.finish())
+        answer = resolved(library, packed, articles, reply.replace("{m}", label(then)) if then else reply)
         out.append((answer.resolver.claims[0].supported, answer.text))
     return out
 
@@ -274,16 +278,12 @@ def test_a_claim_that_reports_a_deed_as_an_intention_is_not_cited(corpus_library
 def test_a_claim_refused_only_by_a_rule_keeps_the_sentences_it_drew_on(corpus_library):
     """The sentence the judge found supporting "The event was held at ... Goddard" (refused for
     its tense) is kept to quote as it stands; a claim no sentence supports keeps none."""
-    question = "Where was NASA's comet 3I/ATLAS imagery event held?"
-    found = corpus_library.evidence(question, k=5)
-    packed = label_order(pack_evidence(found.evidence, budget_tokens=evidence_budget(4096, 120)))
+    packed, articles = packed_for(corpus_library, "Where was NASA's comet 3I/ATLAS imagery event held?")
     drawn = {}
     for name, reply in (("tense", "The event was held at NASA's Goddard Space Flight Center in Greenbelt, Maryland [1]."),
                         ("invented", "The event was held at the Johnson Space Center in Houston, Texas [1].")):
-        answer = StreamedAnswer(ClaimResolver(packed, found.articles, corpus_library.judge))
-        list(answer.feed(reply))
-        list(answer.finish())
+        answer = resolved(corpus_library, packed, articles, reply)
         assert not answer.resolver.supported, answer.text
-        drawn[name] = [found.articles[e.article_id].text[e.start:e.end] for e in answer.resolver.drawn]
+        drawn[name] = [articles[e.article_id].text[e.start:e.end] for e in answer.resolver.drawn]
     assert [s for s in drawn["tense"] if s.startswith("The event will take place at the NASA's Goddard")], drawn["tense"]
     assert drawn["invented"] == []

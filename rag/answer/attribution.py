@@ -61,7 +61,7 @@ _SEVERAL_SOURCES = re.compile(
 )
 # A claim takes the reported content when it reuses at least this many of its content terms
 # (beyond the speaker's): one shared word is a topic, two are a statement.
-_MIN_SHARED = 2
+MIN_SHARED = 2
 # Auxiliaries and pronouns, which the shared search terms keep but which carry no statement.
 _FUNCTION_TERMS = set(terms("has have had been being would could can may might must should shall will "
                             "also it its now just still we they he she them their our is are was were"))
@@ -89,7 +89,7 @@ class Frame:
         end = _BOUNDARY.search(sentence, m.end())
         clause_end = end.start() if end else len(sentence)
         before, tail = sentence[:clause_start], terms(sentence[m.end():clause_end])
-        fronted = len(terms(before)) >= _MIN_SHARED and (_QUOTE.search(before) or len(tail) <= _MAX_FRAME_TAIL)
+        fronted = len(terms(before)) >= MIN_SHARED and (_QUOTE.search(before) or len(tail) <= _MAX_FRAME_TAIL)
         if m.group().lower() == "according to" or fronted:
             # The reported part comes first ('"We are ready," Peskov told reporters on Friday.'), or
             # the speaker follows the verb ("According to officials, ..."): the frame is the clause.
@@ -117,7 +117,7 @@ def keeps_attribution(claim: str, sentence: str) -> bool:
     if not frame.attributed:
         return True
     claim_terms = _content_terms(claim)
-    if len(claim_terms & frame.content) < _MIN_SHARED:
+    if len(claim_terms & frame.content) < MIN_SHARED:
         return True  # about the speaker ("Peskov is the Kremlin spokesperson"), not what was said
     if not _REPORTING.search(claim):
         return False

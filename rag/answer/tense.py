@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.attribution import MIN_SHARED
 from rag.lexical import terms
 
 # What a sentence says will happen: from "will" / "shall" / "'ll" to the end of its clause (not
@@ -30,15 +31,13 @@ _NOT_DONE = re.compile(
 _INTENDED = re.compile(
     r"\b(?:say|says|said|announc\w*)\b(?:\s+\S+){0,3}?\s+(?:would|will)\b|\b(?:pledg|promis|vow)\w*\s+to\b", re.I)
 _ANY_FUTURE = re.compile(r"\b(?:will|would|shall|plan\w*|intend\w*|to be)\b|\w['’]ll\b", re.I)
-# A claim takes a sentence's future predicate when it reuses this many of its terms (as
-# `rag.answer.attribution` counts a statement: one shared word is a topic, two are a statement).
-_MIN_SHARED = 2
 
 
 def states_future_as_done(claim: str, sentences: list[str]) -> bool:
     """Whether the claim, with no future, plan or hedge of its own, repeats what the cited
-    sentences say only will happen: two or more of its terms are in what they announce and
-    nowhere else in them (a neighbouring sentence cited along cannot make it done)."""
+    sentences say only will happen: `MIN_SHARED` of its terms (a statement, as attribution counts
+    it) are in what they announce and nowhere else in them (a neighbouring sentence cited along
+    cannot make it done)."""
     if _NOT_DONE.search(claim):
         return False
     claim_terms = set(terms(claim))
@@ -51,7 +50,7 @@ def states_future_as_done(claim: str, sentences: list[str]) -> bool:
             rest.append(sentence[last:m.start()])
             last = m.end()
         plain |= claim_terms & set(terms(" ".join([*rest, sentence[last:]])))
-    return len(announced - plain) >= _MIN_SHARED
+    return len(announced - plain) >= MIN_SHARED
 
 
 def states_done_as_intended(claim: str, sentences: list[str]) -> bool:
