@@ -62,6 +62,11 @@ class _ArrayEmbedding(BaseEmbedding):
         """The model and where it runs, for the UI and eval configs."""
         return self.model_name
 
+    def clear_cache(self) -> None:
+        """Forget the cached query vectors (benchmarks time uncached questions)."""
+        with self._cache_lock:
+            self._cache.clear()
+
     def _get_query_embedding(self, query: str) -> list[float]:
         with self._cache_lock:
             hit = self._cache.get(query)

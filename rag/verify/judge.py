@@ -157,6 +157,11 @@ def _aligned(sentence: str, vector: np.ndarray, units: list[str], unit_vectors: 
     return " ".join(units[i] for i in best), float(cosine.max())
 
 
+def quoted_verbatim(claim: str, evidence: str) -> bool:
+    """The claim is a verbatim quote of the evidence: supported, whatever else is measured."""
+    return bool(claim.strip()) and claim.strip() in evidence
+
+
 class Judge(Protocol):
     """Anything that scores claim/evidence pairs (the answerers, the evals and the metrics use this)."""
 
@@ -178,7 +183,7 @@ class OfflineJudge:
 
     def support_many(self, pairs: list[tuple[str, str]]) -> list[SupportVerdict]:
         """`support` for many pairs, embedding each distinct sentence once."""
-        return [self._verdict(claim, evidence, parts) for (claim, evidence), parts in zip(pairs, self.analyse(pairs))]
+        return [self.verdict(claim, evidence, parts) for (claim, evidence), parts in zip(pairs, self.analyse(pairs))]
 
     def analyse(self, pairs: list[tuple[str, str]]) -> list[list[SentenceGaps]]:
         """Per pair, what each claim sentence leaves unexplained by the evidence."""
@@ -196,8 +201,9 @@ class OfflineJudge:
                         for s in claims[claim]])
         return out
 
-    def _verdict(self, claim: str, evidence: str, parts: list[SentenceGaps]) -> SupportVerdict:
-        if claim.strip() and claim.strip() in evidence:
+    def verdict(self, claim: str, evidence: str, parts: list[SentenceGaps]) -> SupportVerdict:
+        """The verdict on one pair, from what `analyse` found for it."""
+        if quoted_verbatim(claim, evidence):
             return SupportVerdict(1.0, True, ["claim is quoted verbatim"])
         score = _score(parts)
         return SupportVerdict(round(score, 3), score >= self.threshold, _reasons(parts))
@@ -262,8 +268,8 @@ class LLMJudge:
 
         out = []
         for (claim, evidence), parts in zip(pairs, self.offline.analyse(pairs)):
-            offline = self.offline._verdict(claim, evidence, parts)
-            if offline.reasons == ["claim is quoted verbatim"]:
+            offline = self.offline.verdict(claim, evidence, parts)
+            if quoted_verbatim(claim, evidence):
                 out.append(offline)
                 continue
             try:
