@@ -131,7 +131,7 @@ class LLMAnswerer:
         said and only a rule (speaker, subject, tense) refused them, those sentences quoted as
         they stand, if the model says they answer a narrow question. "The event was held at
         Goddard" is refused, and "The event will take place at ... Goddard" answers "Where was the
-        event held?", which the extractive answer got wrong (q35)."""
+        event held?", which the extractive answer can get wrong."""
         if not resolver.drawn or resolver.supported or query.intent in BROAD_INTENTS:
             return None
         quoted = self.fallback.quote(query, resolver.drawn, articles)

@@ -85,7 +85,7 @@ def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int) -> I
 def _opening(data_dir):
     """Held while a process creates or opens the data dir's databases. Two processes creating a
     fresh data dir at once raced in SQLite's switch to WAL (see `rag.store.registry`) and then in
-    Chroma's first migration ("table collections already exists", in CI); opening one at a
+    Chroma's first migration ("table collections already exists"); opening one at a
     time removes both. Held for the opening only, so readers still open while a writer works."""
     import fcntl
 
