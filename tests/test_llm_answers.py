@@ -78,7 +78,7 @@ def test_rag_ask_json_in_llm_mode(llm_server, corpus_dir, corpus_texts):
 
 
 def test_every_llm_answer_is_verified(streamed_answers, llm_library, corpus_texts):
-    judge = llm_library.judge
+    judge = llm_library.support_judge()
     for _, answer in streamed_answers:
         data = answer.to_json_dict()
         check_citations(data, corpus_texts)
@@ -159,7 +159,7 @@ def test_follow_up_is_condensed_by_the_llm(llm_server, corpus_dir):
 
 def test_llm_judge_reads_p_yes_from_logprobs(llm_library):
     evidence = "Kremlin spokesperson Dmitry Peskov said Russian diplomats have been in contact with U.S. officials."
-    judge = LLMJudge(ChatLLM(llm_library.settings, max_tokens=1), llm_library.judge)
+    judge = LLMJudge(ChatLLM(llm_library.settings, max_tokens=1), llm_library.support_judge())
     supported = judge.p_yes("Dmitry Peskov is the Kremlin spokesperson.", evidence)
     contradicted = judge.p_yes("Sergei Lavrov is the Kremlin spokesperson.", evidence)
     assert 0.0 <= contradicted < supported <= 1.0, (supported, contradicted)
