@@ -23,7 +23,7 @@ from rag.embeddings import make_embedder
 from rag.errors import ArticleNotFound, InputError, LLMError
 from rag.evidence import Found, select_evidence
 from rag.judge import make_judge
-from rag.models import AddResult, Answer, Article, ArticleSummary, Searching, Turn
+from rag.models import AddResult, Answer, Article, ArticlePage, ArticleSummary, SearchHit, Searching, Turn
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
 from rag.safe_output import redact
@@ -376,3 +376,61 @@ class Library:
             query=query,
             answer_span=draft.answer_span,
         )
+
+    # -- reads for the service faces (rag serve, rag mcp) ------------------------------------------
+
+    def search(self, query: str, *, k: int | None = None, since: date | None = None,
+               until: date | None = None, source: str = "") -> list[SearchHit]:
+        """The hybrid-retrieved chunks for `query`, best first, each with its text and offsets.
+
+        Args:
+            query: what to search for (understood like a question: dates it names re-rank).
+            k: number of chunks (default RAG_TOP_K).
+            since, until: only articles published in this date range.
+            source: only articles from this source (exact, any case), among the best 4k chunks.
+        """
+        if not query.strip():
+            raise InputError("the query is empty")
+        if since and until and since > until:
+            raise InputError(f"since {since} is after until {until}")
+        k = k or self.settings.top_k
+        wanted = source.strip().casefold()
+        found = self.evidence(query.strip(), k=4 * k if wanted else k, since=since, until=until)
+        hits = []
+        for chunk in found.retrieved:
+            article = found.articles.get(chunk.article_id)
+            if article is not None and (not wanted or article.source.casefold() == wanted) and len(hits) < k:
+                hits.append(SearchHit(article_id=article.id, title=article.title, source=article.source, url=article.url,
+                                      published=article.published, start=chunk.start, end=chunk.end,
+                                      text=article.text[chunk.start:chunk.end], score=chunk.score))
+        return hits
+
+    def list_page(self, *, q: str = "", source: str = "", since: date | None = None, until: date | None = None,
+                  limit: int = 50, cursor: str | None = None) -> ArticlePage:
+        """Articles ordered by id, filtered, one page at a time (a cursor is the last id of a page,
+        so adding or removing articles never shifts later pages).
+
+        Args:
+            q: only titles containing this text (case-insensitive).
+            source: only this source (case-insensitive, exact).
+            since, until: only articles published in this date range (undated ones are left out).
+            limit: page size.
+            cursor: `next_cursor` of the previous page.
+        """
+        needle, wanted = q.strip().casefold(), source.strip().casefold()
+        chosen = sorted(
+            (s for s in self.articles()
+             if (not needle or needle in s.title.casefold()) and (not wanted or s.source.casefold() == wanted)
+             and (not (since or until) or (s.published is not None and (not since or s.published >= since)
+                                           and (not until or s.published <= until)))
+             and (cursor is None or s.id > cursor)),
+            key=lambda s: s.id)
+        page = chosen[:limit]
+        return ArticlePage(articles=page, next_cursor=page[-1].id if len(chosen) > limit else None)
+
+    def span(self, article_id: str, start: int, end: int) -> tuple[Article, str]:
+        """The article and its text[start:end] (code points, end-exclusive); InputError when out of range."""
+        article = self.article(article_id)
+        if not (0 <= start < end <= len(article.text)):
+            raise InputError(f"span {start}-{end} is outside article {article_id!r} (0-{len(article.text)})")
+        return article, article.text[start:end]
