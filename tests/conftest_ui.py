@@ -66,8 +66,9 @@ class Server:
 
 
 def start_server(data_dir: Path, log: Path, extra_args: list[str] = (), env: dict | None = None,
-                 command: tuple[str, ...] = ("rag", "ui")) -> Server:
-    """`command` ("rag ui", or "service serve": `rag serve`) on a free port, once it answers at /."""
+                 command: tuple[str, ...] = ("rag", "ui"), ready_path: str = "") -> Server:
+    """`command` ("rag ui", or "service serve": `rag serve`) on a free port, once it answers at
+    /`ready_path`."""
     port = free_port()
     env = {**os.environ, "RAG_MAX_FILE_MB": str(UPLOAD_LIMIT_MB), **(env or {})}
     out = log.open("w")
@@ -82,7 +83,7 @@ def start_server(data_dir: Path, log: Path, extra_args: list[str] = (), env: dic
         if process.poll() is not None:
             raise RuntimeError(f"rag {name} exited with {process.returncode}:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(url + ready_path, timeout=2) as response:
                 if response.status == 200:
                     return Server(url, process, log)
         except OSError:
