@@ -10,13 +10,15 @@ import json
 from datetime import date
 from urllib.parse import quote
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from rag.errors import InputError
+from rag.errors import InputError, RagError
 from rag.models import Answer, Searching, Turn
+from rag.safe_output import redact
 from service.answers import AskArgs, answer_citations, ask_json
-from service.errors import error_response
+from service.errors import envelope, error_response, rag_error_status
 from service.pages import CSP, span_page
 from service.schemas import ArticleIn, AskRequest, FeedIn, SearchRequest, SearchResponse, SearchResult
 from service.streaming import ClosingStreamingResponse, in_thread
@@ -50,26 +52,30 @@ def ask(body: AskRequest, request: Request, stream: bool = False):
     """With `?stream=true`: server-sent events `searching` (the query as understood), `delta`
     (answer text), one `citation` per citation, then `done` (the whole answer object)."""
     library, link = library_of(request), span_link(request)
+    if not body.question.strip():  # checked before a stream starts: its status is sent first
+        raise InputError("the question is empty")
     args = AskArgs(question=body.question, history=[Turn(t.question, t.answer) for t in body.history], mode=body.mode,
                    k=body.top_k, since=body.since, until=body.until, as_of=body.as_of)
-    if not body.question.strip():
-        raise InputError("the question is empty")
     if not stream:
         answer = library.ask(args.question, history=args.history, k=args.k, since=args.since, until=args.until,
                              as_of=args.as_of, mode=args.mode)
         return ask_json(answer, answer_citations(library, answer, link))
 
     async def events():
-        async for event in in_thread(args.stream(library)):
-            if isinstance(event, Searching):
-                yield sse("searching", {"query": event.query.to_json_dict(), "text": event.query.text})
-            elif isinstance(event, Answer):
-                citations = answer_citations(library, event, link)
-                for citation in citations:
-                    yield sse("citation", citation.model_dump(mode="json"))
-                yield sse("done", ask_json(event, citations))
-            else:
-                yield sse("delta", {"text": event})
+        try:
+            async for event in in_thread(args.stream(library)):
+                if isinstance(event, Searching):
+                    yield sse("searching", {"query": event.query.to_json_dict(), "text": event.query.text})
+                elif isinstance(event, Answer):
+                    citations = await anyio.to_thread.run_sync(answer_citations, library, event, link)
+                    for citation in citations:
+                        yield sse("citation", citation.model_dump(mode="json"))
+                    yield sse("done", ask_json(event, citations))
+                else:
+                    yield sse("delta", {"text": event})
+        except RagError as exc:  # the 200 is already sent: the error is the stream's last event
+            status, code = rag_error_status(exc)
+            yield sse("error", envelope(status, redact(exc, library.settings.openai_api_key), code=code))
 
     return ClosingStreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 

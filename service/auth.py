@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 from pathlib import Path
 
 from rag.errors import InputError
 from service.errors import envelope
 
 PROTECTED = ("/v1", "/mcp")
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
 CHALLENGE = 'Bearer realm="newsground"'
 
 
@@ -74,8 +79,6 @@ def key_matches(header: str | None, keys: tuple[str, ...]) -> bool:
 
 
 def _json(status: int, body: dict, headers: list[tuple[bytes, bytes]] = ()):
-    import json
-
     data = json.dumps(body).encode()
     start = {"type": "http.response.start", "status": status,
              "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
@@ -92,7 +95,7 @@ class Guard:
         self.max_body = max_body
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
+        if scope["type"] != "http" or not any(_under(scope["path"], p) for p in PROTECTED):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         if self.keys and not key_matches(headers.get(b"authorization", b"").decode("latin-1"), self.keys):
@@ -102,7 +105,7 @@ class Guard:
                                [(b"www-authenticate", CHALLENGE.encode())]):
                 await send(event)
             return
-        if not scope["path"].startswith("/v1"):  # MCP caps its own bodies (4 MiB)
+        if not _under(scope["path"], "/v1"):  # MCP caps its own bodies (4 MiB)
             return await self.app(scope, receive, send)
         length = headers.get(b"content-length")
         if length is None and b"transfer-encoding" in headers:

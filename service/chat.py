@@ -18,11 +18,13 @@ import uuid
 import anyio
 from fastapi import APIRouter, Request
 
-from rag.errors import InputError
+from rag.errors import InputError, RagError
 from rag.models import Answer, Searching, Turn
+from rag.safe_output import redact
 from service.answers import AskArgs, cited_articles
 from service.api import span_link
 from service.cite import Reply, annotations_of, reply_of, search_results_of
+from service.errors import envelope, rag_error_status
 from service.schemas import ChatRequest
 from service.streaming import ClosingStreamingResponse, in_thread
 
@@ -105,6 +107,15 @@ async def chat_completions(body: ChatRequest, request: Request):
         return f"data: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
     async def events():
+        try:
+            async for piece in answer_chunks():
+                yield piece
+        except RagError as exc:  # the 200 is already sent: the error is the stream's last message
+            status, code = rag_error_status(exc)
+            yield f"data: {json.dumps(envelope(status, redact(exc, library.settings.openai_api_key), code=code))}\n\n"
+        yield "data: [DONE]\n\n"
+
+    async def answer_chunks():
         yield chunk({"role": "assistant", "content": ""})
         sent = ""
         async for event in in_thread(args.stream(library)):
@@ -132,6 +143,5 @@ async def chat_completions(body: ChatRequest, request: Request):
                         "metadata": [{"source": c.url, "name": f"[{c.n}] {c.title}", "article_id": c.article_id,
                                       "start": c.start, "end": c.end}]}})
             yield chunk({"annotations": annotations_of(reply.citations)}, "stop", usage=_usage(), **_extras(answer, reply))
-        yield "data: [DONE]\n\n"
 
     return ClosingStreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

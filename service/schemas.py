@@ -53,6 +53,16 @@ class AskRequest(BaseModel):
     until: date | None = None
     as_of: date | None = None
 
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "AskRequest":
+        _check_range(self.since, self.until)
+        return self
+
+
+def _check_range(since: date | None, until: date | None) -> None:
+    if since and until and since > until:
+        raise ValueError(f"since {since} is after until {until}")
+
 
 class SearchRequest(BaseModel):
     """`POST /v1/search`."""
@@ -119,6 +129,11 @@ class ChatFilters(BaseModel):
 
     since: date | None = None
     until: date | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "ChatFilters":
+        _check_range(self.since, self.until)
+        return self
 
 
 class ChatExtras(BaseModel):

@@ -173,6 +173,8 @@ def test_article_listing_pages_with_a_cursor(http):
     ("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": " "}]}, 400, "invalid_input"),
     ("POST", "/v1/ask", {"question": "Who?", "top_k": 51}, 422, "invalid_value"),
     ("POST", "/v1/search", {"query": "peace", "top_k": 0}, 422, "invalid_value"),
+    ("POST", "/v1/ask?stream=true", {"question": "Who?", "since": "2025-12-01", "until": "2025-11-01"}, 422,
+     "invalid_value"),
     ("GET", "/v1/articles/no-such-article", None, 404, "article_not_found"),
     ("GET", "/v1/articles/01-washtimes-2025-11-21-kremlin-peace-plan/span?start=5&end=999999", None, 400, "invalid_input"),
     ("POST", "/v1/ask", {"question": "x" * 2_000_000}, 413, "body_too_large"),
