@@ -85,13 +85,7 @@ def mount_ui(app: FastAPI, library, options: ServeOptions) -> None:
     """The Gradio app at /, as `rag ui` serves it."""
     import gradio as gr
 
-    from ui.app import HERE, build_app
+    from ui.app import build_app, page_options
 
-    blocks = build_app(library).queue()
-    gr.mount_gradio_app(
-        app, blocks, path="/", server_name=options.host, server_port=options.port, footer_links=[],
-        run_history=False, auth=options.ui_auth, auth_message="Sign in to newsground." if options.ui_auth else None,
-        max_file_size=int(library.settings.max_file_mb * 1024 * 1024), ssr_mode=False, pwa=False, mcp_server=False,
-        show_error=True, theme=gr.themes.Default(primary_hue="blue", neutral_hue="slate"),
-        css_paths=[HERE / "style.css"], js=(HERE / "app.js").read_text(encoding="utf-8"),
-    )
+    gr.mount_gradio_app(app, build_app(library).queue(), path="/", server_name=options.host, server_port=options.port,
+                        **page_options(library, options.ui_auth))
