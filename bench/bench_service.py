@@ -28,7 +28,7 @@ import httpx  # noqa: E402
 from common import machine, summary_ms, write_result  # noqa: E402
 
 from rag.library import Library  # noqa: E402
-from rag.ports import free_port  # noqa: E402
+from rag.net import free_port  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 QUESTIONS = [
@@ -111,7 +111,7 @@ def in_process(library: Library, seconds: float, clients: int, tag: str) -> dict
 
 def served(data_dir: Path, seconds: float, clients: int, log: Path) -> dict:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "service", "--data-dir", str(data_dir), "serve", "--no-ui",
+    process = subprocess.Popen([sys.executable, "-m", "rag", "--data-dir", str(data_dir), "serve", "--no-ui",
                                 "--port", str(port)], cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
                                env={**os.environ, **OFFLINE})
     base = f"http://127.0.0.1:{port}"

@@ -85,7 +85,9 @@ def mount_ui(app: FastAPI, library, options: ServeOptions) -> None:
     """The Gradio app at /, as `rag ui` serves it."""
     import gradio as gr
 
-    from ui.app import build_app, page_options
+    from ui.app import local_model, page_options
+    from ui.layout import build_app
 
-    gr.mount_gradio_app(app, build_app(library).queue(), path="/", server_name=options.host, server_port=options.port,
+    blocks = build_app(library, None, local_model(library)).queue()
+    gr.mount_gradio_app(app, blocks, path="/", server_name=options.host, server_port=options.port,
                         **page_options(library, options.ui_auth))

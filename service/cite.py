@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.citations import is_verbatim
+from rag.verify.citations import is_verbatim
 from rag.models import Answer, Article
 from service.schemas import Citation
 

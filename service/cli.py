@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli import data_dir_option, open_library
+from rag.cli.common import data_dir_option, open_library
 from rag.errors import InputError
 
 

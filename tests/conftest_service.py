@@ -18,7 +18,7 @@ import pytest
 
 from conftest_ui import ROOT, Server, start_server, stop_server
 
-SERVE = ("service", "serve")  # `rag serve`, run as `python -m service serve`
+SERVE = ("rag", "serve")
 # The LLM settings are cleared so answers are extractive whatever the environment holds.
 OFFLINE = {"RAG_LLM": "none", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "RAG_API_KEYS": ""}
 TEST_KEY = "test-key-0123456789abcdef"

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from rag.ports import free_port
+from rag.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -67,7 +67,7 @@ class Server:
 
 def start_server(data_dir: Path, log: Path, extra_args: list[str] = (), env: dict | None = None,
                  command: tuple[str, ...] = ("rag", "ui"), ready_path: str = "") -> Server:
-    """`command` ("rag ui", or "service serve": `rag serve`) on a free port, once it answers at
+    """`command` (`rag ui`, or `rag serve`) on a free port, once it answers at
     /`ready_path`."""
     port = free_port()
     env = {**os.environ, "RAG_MAX_FILE_MB": str(UPLOAD_LIMIT_MB), **(env or {})}
@@ -117,7 +117,7 @@ def ui_library(tmp_path_factory):
 def ui_server(ui_library, tmp_path_factory):
     data_dir, _ = ui_library
     # RAG_TEST_UI=serve runs every browser test against `rag serve` (the UI mounted beside the API).
-    command = ("service", "serve") if os.environ.get("RAG_TEST_UI") == "serve" else ("rag", "ui")
+    command = ("rag", "serve") if os.environ.get("RAG_TEST_UI") == "serve" else ("rag", "ui")
     server = start_server(data_dir, tmp_path_factory.mktemp("ui-log") / "server.log", command=command)
     yield server
     stop_server(server)

@@ -72,7 +72,7 @@ def test_mcp_over_streamable_http(api_base):
 
 def test_mcp_over_stdio(service_data):
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "service", "--data-dir", str(service_data), "mcp"], cwd=str(ROOT),
+        command=sys.executable, args=["-m", "rag", "--data-dir", str(service_data), "mcp"], cwd=str(ROOT),
         env={**{k: v for k, v in os.environ.items() if k.startswith(("HF_", "ORT_", "GRADIO_", "ANONYMIZED_"))},
              **OFFLINE})
 
