@@ -16,7 +16,7 @@ from rag.errors import InputError
 
 @click.command(name="serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (beyond loopback only with keys).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--api-key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File of API keys, one per line (also RAG_API_KEYS, comma-separated).")
 @click.option("--auth", envvar="RAG_UI_AUTH", default=None, metavar="USER:PASSWORD",
