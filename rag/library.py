@@ -258,6 +258,7 @@ class Library:
         until: date | None = None,
         as_of: date | None = None,
         retrieval: RetrievalMode = "hybrid",
+        only: frozenset[str] | None = None,
     ) -> Found:
         """The one retrieve -> articles -> evidence pipeline (every answerer, eval and fit uses it).
 
@@ -267,13 +268,14 @@ class Library:
             since, until: hard published-date filters (the user's); dates the question names
                 and "latest" only re-rank (see rag/retrieval.py).
             as_of: reference date for relative dates and recency (default: newest in the library).
+            only: search only these articles (`articles_matching`).
         """
         self.store.refresh()  # articles another process added or removed since
         query = question if isinstance(question, Query) else self.understand(question, as_of)
         recency = query.as_of if query.intent == "latest" and not (query.since or query.until) else None
         prefer = DatePreference(query.since, query.until, recency, self.settings.recency_half_life_days)
         retrieved = self.retriever.retrieve(query.text, k or self.settings.top_k, since=since, until=until,
-                                            mode=retrieval, prefer=prefer, published=self.published_dates)
+                                            mode=retrieval, prefer=prefer, published=self.published_dates, only=only)
         question_vector = self.embedder.get_query_embedding(query.text)
         articles = self.store.registry.articles(sorted({r.article_id for r in retrieved}))
         evidence = select_evidence(query.text, retrieved, self.store, question_vector, articles)
@@ -300,6 +302,7 @@ class Library:
         mode: str | None = None,
         retrieval: RetrievalMode = "hybrid",
         llm: Settings | None = None,
+        only: frozenset[str] | None = None,
     ) -> Iterator[Searching | str | Answer]:
         """Yield `Searching(query)` before retrieval starts, then answer text deltas (str) as they
         are produced, then the final `Answer` (citations verified).
@@ -313,6 +316,7 @@ class Library:
             mode: "extractive" or "llm" (default: llm when configured).
             retrieval: "hybrid", "dense" or "bm25".
             llm: settings of another LLM endpoint for mode "llm" (the UI's local model).
+            only: answer only from these articles (`articles_matching`).
         """
         question = question.strip()
         if not question:
@@ -329,7 +333,7 @@ class Library:
         query = self.understand(standalone, as_of)
         yield Searching(query)
         t1 = time.perf_counter()
-        found = self.evidence(query, k=k, since=since, until=until, retrieval=retrieval)
+        found = self.evidence(query, k=k, since=since, until=until, retrieval=retrieval, only=only)
         evidence, articles = found.evidence, found.articles
         t2 = time.perf_counter()
         draft, streamed = None, []
@@ -386,19 +390,18 @@ class Library:
             query: what to search for (understood like a question: dates it names re-rank).
             k: number of chunks (default RAG_TOP_K).
             since, until: only articles published in this date range.
-            source: only articles from this source (exact, any case), among the best 4k chunks.
+            source: only articles from this source (exact, any case).
         """
         if not query.strip():
             raise InputError("the query is empty")
         if since and until and since > until:
             raise InputError(f"since {since} is after until {until}")
-        k = k or self.settings.top_k
-        wanted = source.strip().casefold()
-        found = self.evidence(query.strip(), k=4 * k if wanted else k, since=since, until=until)
+        only = self.articles_matching(sources=[source]) if source.strip() else None
+        found = self.evidence(query.strip(), k=k, since=since, until=until, only=only)
         hits = []
         for chunk in found.retrieved:
             article = found.articles.get(chunk.article_id)
-            if article is not None and (not wanted or article.source.casefold() == wanted) and len(hits) < k:
+            if article is not None:
                 hits.append(SearchHit(article_id=article.id, title=article.title, source=article.source, url=article.url,
                                       published=article.published, start=chunk.start, end=chunk.end,
                                       text=article.text[chunk.start:chunk.end], score=chunk.score))
@@ -426,6 +429,25 @@ class Library:
             key=lambda s: s.id)
         page = chosen[:limit]
         return ArticlePage(articles=page, next_cursor=page[-1].id if len(chosen) > limit else None)
+
+    def articles_matching(self, *, sources: list[str] | None = None, ids: list[str] | None = None) -> frozenset[str]:
+        """Ids of the articles from any of `sources` (exact names, any case) and, when `ids` is
+        given, among them: the `only` of `evidence` and `ask_stream`.
+
+        Raises ArticleNotFound for an unknown id, InputError when no article matches."""
+        summaries = self.articles()
+        chosen = {s.id for s in summaries}
+        if ids is not None:
+            unknown = sorted(set(ids) - chosen)
+            if unknown:
+                raise ArticleNotFound(f"no article with id {unknown[0]!r} (see `rag list`)")
+            chosen &= set(ids)
+        if sources is not None:
+            wanted = {s.strip().casefold() for s in sources}
+            chosen &= {s.id for s in summaries if s.source.casefold() in wanted}
+        if not chosen:
+            raise InputError(f"no article matches the filters (sources {sources}, article ids {ids})")
+        return frozenset(chosen)
 
     def span(self, article_id: str, start: int, end: int) -> tuple[Article, str]:
         """The article and its text[start:end] (code points, end-exclusive); InputError when out of range."""

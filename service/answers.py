@@ -23,10 +23,11 @@ class AskArgs:
     since: date | None = None
     until: date | None = None
     as_of: date | None = None
+    only: frozenset[str] | None = None
 
     def stream(self, library) -> Iterator[Searching | str | Answer]:
         return library.ask_stream(self.question, history=self.history, k=self.k, since=self.since, until=self.until,
-                                  as_of=self.as_of, mode=self.mode)
+                                  as_of=self.as_of, mode=self.mode, only=self.only)
 
 
 def cited_articles(library, answer: Answer) -> dict[str, Article]:

@@ -83,7 +83,7 @@ def ask(body: AskRequest, request: Request, stream: bool = False):
 @router.post("/search", response_model=SearchResponse, summary="Hybrid-retrieved chunks with their offsets")
 def search(body: SearchRequest, request: Request):
     link = span_link(request)
-    hits = library_of(request).search(body.query, k=body.top_k, since=body.since, until=body.until)
+    hits = library_of(request).search(body.query, k=body.top_k, since=body.since, until=body.until, source=body.source)
     return SearchResponse(query=body.query, results=[
         SearchResult(**h.model_dump(exclude={"url"}), url=link(h.article_id, h.start, h.end)) for h in hits])
 

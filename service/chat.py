@@ -53,11 +53,13 @@ def conversation(request: ChatRequest) -> tuple[str, list[Turn]]:
     return question, turns
 
 
-def ask_args(request: ChatRequest) -> AskArgs:
+def ask_args(library, request: ChatRequest) -> AskArgs:
     question, history = conversation(request)
-    extras = request.newsground
-    return AskArgs(question=question, history=history, mode=extras.mode, k=extras.top_k,
-                   since=extras.filters.since, until=extras.filters.until, as_of=extras.as_of)
+    extras, filters = request.newsground, request.newsground.filters
+    only = (library.articles_matching(sources=filters.sources, ids=filters.article_ids)
+            if filters.sources is not None or filters.article_ids is not None else None)
+    return AskArgs(question=question, history=history, mode=extras.mode, k=extras.top_k, since=filters.since,
+                   until=filters.until, as_of=extras.as_of, only=only)
 
 
 def native(answer: Answer, reply: Reply) -> dict:
@@ -85,7 +87,7 @@ def _usage() -> dict:
 @router.post("/chat/completions", summary="OpenAI-compatible chat completions, citations kept")
 async def chat_completions(body: ChatRequest, request: Request):
     library, link = request.app.state.library, span_link(request)
-    args = ask_args(body)
+    args = await anyio.to_thread.run_sync(ask_args, library, body)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     append = body.newsground.append_sources
     if not body.stream:

@@ -73,6 +73,7 @@ class SearchRequest(BaseModel):
     top_k: int = Field(default=5, ge=1, le=MAX_TOP_K)
     since: date | None = None
     until: date | None = None
+    source: str = Field(default="", description="Only articles from this source (any case).")
 
 
 class SearchResult(BaseModel):
@@ -129,6 +130,8 @@ class ChatFilters(BaseModel):
 
     since: date | None = None
     until: date | None = None
+    sources: list[str] | None = Field(default=None, description="Only articles from these sources (any case).")
+    article_ids: list[str] | None = Field(default=None, description="Only these articles.")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> "ChatFilters":

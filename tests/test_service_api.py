@@ -99,6 +99,19 @@ def test_chat_history_condenses_a_follow_up_and_sources_can_be_left_out(client):
     assert native["query"] is not None and native["citations"]
 
 
+def test_chat_filters_keep_the_answer_to_the_chosen_articles(client):
+    seed = "01-washtimes-2025-11-21-kremlin-peace-plan"
+    for filters in ({"article_ids": [seed]}, {"sources": ["the washington times"]}):
+        reply = client.chat.completions.create(
+            model="newsground", messages=[{"role": "user", "content": "What did the Kremlin say about the peace plan?"}],
+            extra_body={"newsground": {"filters": filters}})
+        native = reply.model_extra["newsground"]
+        assert not native["abstained"] and {c["article_id"] for c in native["citations"]} == {seed}, filters
+    with pytest.raises(openai.NotFoundError, match="no-such-article"):
+        client.chat.completions.create(model="newsground", messages=[{"role": "user", "content": SUMMARY_QUESTION}],
+                                       extra_body={"newsground": {"filters": {"article_ids": ["no-such-article"]}}})
+
+
 def test_ask_json_and_its_event_stream(http):
     answer = http.post("/v1/ask", json={"question": CITED_QUESTION}).json()
     assert set(answer) >= {"question", "standalone_question", "mode", "answer", "abstained", "citations", "retrieved",
@@ -129,6 +142,8 @@ def test_search_returns_chunks_with_offsets(http):
     assert 0 < len(results) <= 3
     for r in results:
         assert article_text(http, r["article_id"])[r["start"]:r["end"]] == r["text"]
+    state = http.post("/v1/search", json={"query": "peace plan", "top_k": 3, "source": "U.S. Department of State"})
+    assert state.json()["results"] and {r["source"] for r in state.json()["results"]} == {"U.S. Department of State"}
 
 
 def test_articles_add_show_span_list_and_remove(http):

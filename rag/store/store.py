@@ -372,15 +372,19 @@ class Store:
     def ready_count(self) -> int:
         return len(self._ready)
 
-    def dense_search(self, query_vector: list[float], k: int, since: date | None, until: date | None) -> list[tuple[str, float]]:
-        hits = self.vectors.search(query_vector, k * 2, since, until)
+    def dense_search(self, query_vector: list[float], k: int, since: date | None, until: date | None,
+                     only: frozenset[str] | None = None) -> list[tuple[str, float]]:
+        hits = self.vectors.search(query_vector, k * 2, since, until, only)
         return [(cid, s) for cid, s in hits if cid.split("@", 1)[0] in self._ready][:k]
 
-    def bm25_search(self, query: str, k: int, since: date | None, until: date | None) -> list[tuple[str, float]]:
+    def bm25_search(self, query: str, k: int, since: date | None, until: date | None,
+                    only: frozenset[str] | None = None) -> list[tuple[str, float]]:
         with self._lexical_lock:
             scores = self.bm25.scores(query)
             if len(scores) != len(self._bm25_dates):
                 return []
+            if only is not None:
+                scores = np.where([a in only for a in self._bm25_articles], scores, 0.0)
             if since or until:
                 low = since.toordinal() if since else 1
                 high = until.toordinal() if until else 10**9
