@@ -18,9 +18,8 @@ from rag.settings import Settings, apply_offline_env
 
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 MAX_TOKENS = 256  # the model's position limit; longer inputs are truncated like sentence-transformers
-# Texts per inference batch. With the THROUGHPUT hint two batches run at once, each with its own
-# activations (attention scores are batch x 12 heads x 256^2): 16 instead of 32 cut the peak RSS of
-# embedding 256 chunks from 1,166 to 933 MB at no measured cost in speed (load 12-14; bench/ levers).
+# Texts per inference batch: two run at once (THROUGHPUT), so smaller batches bound the peak memory
+# at no cost in speed (bench/bench_ingest.py --levers; docs/constants.md).
 _BATCH = 16
 _QUERY_CACHE_SIZE = 1024
 
@@ -61,6 +60,11 @@ class _ArrayEmbedding(BaseEmbedding):
     def describe(self) -> str:
         """The model and where it runs, for the UI and eval configs."""
         return self.model_name
+
+    def clear_cache(self) -> None:
+        """Forget the cached query vectors (benchmarks time uncached questions)."""
+        with self._cache_lock:
+            self._cache.clear()
 
     def _get_query_embedding(self, query: str) -> list[float]:
         with self._cache_lock:
@@ -190,15 +194,13 @@ class LocalMiniLMEmbedding(_ArrayEmbedding):
     embed_batch_size: int = _BATCH
     engine: str = "auto"
     precision: str | None = None
-    # THROUGHPUT: one CPU stream per core, two infer requests running batches concurrently: 1.7x
-    # faster than LATENCY (one request on every core) at load average ~23, 1.15x at load 10-12,
-    # equal at load 6 (bench_ingest --levers). Single texts do not go through it (see `single_engine`).
+    # Two infer requests running batches concurrently: never slower than LATENCY, faster under load
+    # (bench/bench_ingest.py --levers; docs/constants.md). Single texts use `single_engine`.
     hint: str = "THROUGHPUT"
     threads: int = 0
-    # What embeds a single text (a question) when the batch engine is OpenVINO: "onnxruntime" (one
-    # short question: median 3.9 ms against OpenVINO bf16's 5.5 ms on an idle machine, 27.6 against
-    # 51.7 ms at load 10; bench_ingest --levers `query_ms_p50`), its vectors being the reference
-    # ones; or "same" (the batch engine).
+    # What embeds a single text (a question) under OpenVINO: "onnxruntime" is faster for one short
+    # text and its vectors are the reference ones (bench/bench_ingest.py --levers `query_ms_p50`;
+    # docs/constants.md); or "same" (the batch engine).
     single_engine: str = "onnxruntime"
     _runner: object = PrivateAttr(default=None)
     _single: object = PrivateAttr(default=None)

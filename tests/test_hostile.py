@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest_core import CORPUS, SEED_ID, library_at
+from tests.support.library import CORPUS, SEED_ID, library_at
 from rag.cli import main
 from rag.verify.citations import is_verbatim
 from ui.render import answer_message

@@ -14,12 +14,12 @@ import re
 
 import pytest
 
-from conftest_llm import StatusProxy, library_for, llm_env, run_rag, streamed_content
+from tests.support.llm_servers import StatusProxy, library_for, llm_env, run_rag, streamed_content
 from rag.answer.claims import UNSUPPORTED_MARK, claim_core
 from rag.conversation import CONDENSE_SYSTEM, rewrite_followup, usable_rewrite
-from rag.verify.judge import LLMJudge
 from rag.llm.client import ChatLLM
 from rag.models import Turn
+from rag.verify.judge import LLMJudge
 
 pytestmark = pytest.mark.server
 
@@ -197,7 +197,7 @@ def test_the_answer_check_tells_an_answer_from_a_near_miss(llm_library):
     for question in ("How many points does President Trump's Ukraine peace plan have?",
                      "How many countries withdrew from the 2024 Olympics?"):
         found = llm_library.evidence(question, k=5)
-        draft = next(e for e in llm_library.extractive.stream(question, found.evidence, found.articles, found=found)
+        draft = next(e for e in llm_library.extractive.stream(question, found)
                      if not isinstance(e, str))
         assert draft.citations, draft.answer  # both have an extractive answer to check
         p[question] = llm.yes_probability(ANSWER_CHECK_SYSTEM, answer_check_prompt(question, draft.citations, found.articles))

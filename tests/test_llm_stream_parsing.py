@@ -186,7 +186,7 @@ def test_the_extractive_answers_sentences_lead_the_prompt(corpus_library):
 
     library = corpus_library
     found = library.evidence("What is the latest news about the Ukraine peace plan?", k=5)
-    draft = next(e for e in library.extractive.stream(found.query.text, found.evidence, found.articles, found=found)
+    draft = next(e for e in library.extractive.stream(found.query.text, found)
                  if not isinstance(e, str))
     assert not draft.abstained and draft.citations
     led = lead_with(found.evidence, draft.citations)

@@ -10,8 +10,8 @@ import httpx
 import openai
 import pytest
 
-from conftest_service import server_threads, wait_until
-from conftest_ui import CITED_QUESTION, FIRST_QUESTION, FOLLOW_UP
+from tests.support.service import server_threads, wait_until
+from tests.support.ui_server import CITED_QUESTION, FIRST_QUESTION, FOLLOW_UP
 
 pytestmark = pytest.mark.server
 SUMMARY_QUESTION = "What happened in the peace talks?"

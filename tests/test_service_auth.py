@@ -11,8 +11,8 @@ import httpx
 import openai
 import pytest
 
-from conftest_service import OFFLINE, SERVE, TEST_KEY
-from conftest_ui import ROOT, start_server, stop_server
+from tests.support.service import OFFLINE, TEST_KEY
+from tests.support.ui_server import ROOT, start_server, stop_server
 
 pytestmark = pytest.mark.server
 
@@ -24,7 +24,7 @@ def keyed(service_data, tmp_path_factory):
     key_file.write_text("# the second key\nfile-key-0123456789abcdef\n")
     log = tmp_path_factory.mktemp("serve-keyed") / "serve.log"
     server = start_server(service_data, log, extra_args=["--no-ui", "--api-key-file", str(key_file)],
-                          env={**OFFLINE, "RAG_API_KEYS": TEST_KEY}, command=SERVE, ready_path="healthz")
+                          env={**OFFLINE, "RAG_API_KEYS": TEST_KEY}, command="serve", ready_path="healthz")
     yield server
     stop_server(server)
     assert TEST_KEY not in log.read_text()  # keys never reach the log
@@ -56,7 +56,7 @@ def test_either_key_opens_the_api(keyed):
     ([], {"RAG_API_KEYS": "short"}, "at least 16 characters"),
 ])
 def test_refuses_to_listen_beyond_loopback_unprotected(service_data, args, env, message):
-    run = subprocess.run([sys.executable, "-m", SERVE[0], "--data-dir", str(service_data), SERVE[1], "--port", "9",
+    run = subprocess.run([sys.executable, "-m", "rag", "--data-dir", str(service_data), "serve", "--port", "9",
                           *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env={**os.environ, **OFFLINE, **env})
     assert run.returncode == 1 and message in run.stderr, run.stderr[-2000:]

@@ -13,8 +13,8 @@ import pytest
 from mcp import StdioServerParameters
 from mcp.client import Client
 
-from conftest_service import OFFLINE
-from conftest_ui import CITED_QUESTION, ROOT
+from tests.support.service import OFFLINE
+from tests.support.ui_server import CITED_QUESTION, ROOT
 
 pytestmark = pytest.mark.server
 READ_TOOLS = {"ask_news", "search_news", "get_article", "list_articles", "verify_quote"}

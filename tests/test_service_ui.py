@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from test_ui_chat import test_answers_stream_in_before_they_are_final as _streams
-from test_ui_chat import test_cited_answer_highlights_the_cited_span as _cited
-from test_ui_chat import test_follow_up_uses_the_conversation_and_markers_select_their_turn as _follow_up
-from test_ui_chat import test_no_request_leaves_localhost as _stays_local
+from tests.test_ui_chat import test_answers_stream_in_before_they_are_final as _streams
+from tests.test_ui_chat import test_cited_answer_highlights_the_cited_span as _cited
+from tests.test_ui_chat import test_follow_up_uses_the_conversation_and_markers_select_their_turn as _follow_up
+from tests.test_ui_chat import test_no_request_leaves_localhost as _stays_local
 
 pytestmark = pytest.mark.browser
 
