@@ -27,15 +27,8 @@ def reaches(source: str) -> list[str]:
     return found
 
 
-# Still instruments the store (re-used vectors and segmentation for copies, BM25's append timed):
-# strict, so the test says when it no longer does.
-STILL_REACHES = {"bench/bench_scale.py"}
-
-
-def face_files() -> list:
-    paths = sorted(p for face in FACES for p in (ROOT / face).rglob("*.py"))
-    return [pytest.param(p, marks=pytest.mark.xfail(strict=True)) if str(p.relative_to(ROOT)) in STILL_REACHES else p
-            for p in paths]
+def face_files() -> list[Path]:
+    return sorted(p for face in FACES for p in (ROOT / face).rglob("*.py"))
 
 
 @pytest.mark.parametrize("path", face_files(), ids=lambda p: str(p.relative_to(ROOT)))

@@ -19,6 +19,7 @@ from datetime import date
 
 import numpy as np
 
+from rag.embeddings import Chunked, Embedder, embed_chunked
 from rag.errors import StoreError
 from rag.models import AddResult, Article, ArticleSummary, Chunk, Loaded, Sentence
 from rag.settings import Settings
@@ -101,7 +102,7 @@ def _opening(data_dir):
 class Store:
     """Owns the three indexes of one data directory."""
 
-    def __init__(self, settings: Settings, embedder, notify: Callable[[str], None] | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder, notify: Callable[[str], None] | None = None):
         self.settings = settings
         self.embedder = embedder
         self.lock = WriterLock(settings.data_dir / "write.lock", notify)
@@ -114,13 +115,10 @@ class Store:
         self._seen = self._stamp()  # see _catch_up
         self._writers = 0  # nesting depth of `writing()` in this process
         self._write_lock = threading.RLock()
-        # BM25's index and its per-chunk article ids and dates change together (a reload after
-        # another process wrote, an add, a remove) while other threads search them: searches and
-        # changes take this lock, so a search never pairs one version's scores with another's ids.
+        # BM25 changes (a reload after another process wrote, an add, a remove) while other threads
+        # search it: searches and changes take this lock, so a search sees one version whole.
         self._lexical_lock = threading.RLock()
         self._ready: set[str] = set()
-        self._bm25_dates = np.zeros(0, dtype=np.int64)
-        self._bm25_articles: list[str] = []
         self.opened_repairs = self.repair()  # reported by `rag doctor`
 
     # -- consistency --------------------------------------------------------------------------
@@ -236,10 +234,7 @@ class Store:
             rows = self.registry.ready_chunks()
             if rebuild and sorted(self.bm25.chunk_ids) != [r[0] for r in rows]:  # rows come ordered by chunk id
                 self.bm25.rebuild([r[0] for r in rows], self._chunk_texts(rows))
-            by_id = {r[0]: r for r in rows}
-            meta = [by_id.get(c) for c in self.bm25.chunk_ids]
-            self._bm25_articles = [m[1] if m else "" for m in meta]
-            self._bm25_dates = np.array([_ordinal(m[4]) if m else -1 for m in meta], dtype=np.int64)
+            self.bm25.label({r[0]: (r[1], _ordinal(r[4])) for r in rows})
             self._ready = self.registry.ready_ids()
 
     def _chunk_texts(self, rows: list[tuple]) -> list[str]:
@@ -353,46 +348,18 @@ class Store:
         return _Prepared(article, sentences, chunks)
 
     def _embed(self, batch: list["_Prepared"]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(sentence vectors, chunk vectors) per article.
-
-        `late` sentence vectors pool each sentence's tokens inside its chunk's forward pass (a
-        sentence shared by two overlapping chunks gets the mean of both); `separate` ones come from
-        a second pass over the sentences alone, as do late ones cut off by the token limit."""
-        if not batch:
-            return []
-        texts, spans, owners = [], [], []
-        late = self.settings.sentence_vectors == "late" and hasattr(self.embedder, "embed_with_spans")
-        for n, p in enumerate(batch):
-            for c in p.chunks:
-                head = len(p.article.title) + 1  # chunk_context puts the title and a newline first
-                texts.append(chunk_context(p.article.title, p.article.text[c.start:c.end]))
-                members = range(c.first_sentence, c.last_sentence + 1) if late else ()
-                spans.append([(p.sentences[i].start - c.start + head, p.sentences[i].end - c.start + head) for i in members])
-                owners.append((n, c.first_sentence))
-        if late:
-            chunk_vecs, span_vecs = self.embedder.embed_with_spans(texts, spans)
-        else:
-            chunk_vecs, span_vecs = self.embedder.embed_array(texts), [np.zeros((0, 384))] * len(texts)
-        sums = [np.zeros((len(p.sentences), chunk_vecs.shape[1]), dtype=np.float64) for p in batch]
-        counts = [np.zeros(len(p.sentences)) for p in batch]
-        for (n, first), vecs in zip(owners, span_vecs):
-            ok = ~np.isnan(vecs[:, 0]) if len(vecs) else np.zeros(0, dtype=bool)
-            rows = first + np.flatnonzero(ok)
-            sums[n][rows] += vecs[ok]
-            counts[n][rows] += 1
-        missing = [(n, i) for n, c in enumerate(counts) for i in np.flatnonzero(c == 0)]
-        if missing:
-            alone = self.embedder.embed_array([batch[n].article.text[batch[n].sentences[i].start:batch[n].sentences[i].end]
-                                               for n, i in missing])
-            for (n, i), vec in zip(missing, alone):
-                sums[n][i], counts[n][i] = vec, 1
-        out, offset = [], 0
-        for n, p in enumerate(batch):
-            sent = sums[n] / counts[n][:, None]
-            sent /= np.clip(np.linalg.norm(sent, axis=1, keepdims=True), 1e-12, None)
-            out.append((sent.astype(np.float32), chunk_vecs[offset:offset + len(p.chunks)]))
-            offset += len(p.chunks)
-        return out
+        """(sentence vectors, chunk vectors) per article (see `rag.embeddings.embed_chunked`)."""
+        items = []
+        for p in batch:
+            head = len(p.article.title) + 1  # chunk_context puts the title and a newline first
+            items.append(Chunked(
+                chunks=[chunk_context(p.article.title, p.article.text[c.start:c.end]) for c in p.chunks],
+                members=[[(p.sentences[i].start - c.start + head, p.sentences[i].end - c.start + head)
+                          for i in range(c.first_sentence, c.last_sentence + 1)] for c in p.chunks],
+                first=[c.first_sentence for c in p.chunks],
+                sentences=[p.article.text[s.start:s.end] for s in p.sentences],
+            ))
+        return embed_chunked(self.embedder, items, late=self.settings.sentence_vectors == "late")
 
     def _store_batch(self, batch: list["_Prepared"], known: set[str]) -> None:
         """Registry rows `pending` -> vectors in Chroma (one add) -> `ready` -> BM25 appended."""
@@ -414,20 +381,11 @@ class Store:
         texts = [chunk_context(p.article.title, p.article.text[c.start:c.end]) for p in batch for c in p.chunks]
         dates = [_ordinal(p.article.published.isoformat() if p.article.published else None) for p in batch for _ in p.chunks]
         with self._lexical_lock:
-            stale = {c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in replaced} if replaced else set()
+            stale = self.bm25.chunks_of(replaced) if replaced else set()
             if stale:
-                self._drop_from_bm25(stale)
-            self.bm25.add(new_ids, texts)
-            self._bm25_articles += [p.article.id for p in batch for _ in p.chunks]
-            self._bm25_dates = np.concatenate([self._bm25_dates, np.array(dates, dtype=np.int64)])
+                self.bm25.remove(stale)
+            self.bm25.add(new_ids, texts, [p.article.id for p in batch for _ in p.chunks], dates)
         self._ready |= set(ids)
-
-    def _drop_from_bm25(self, chunk_ids: set[str]) -> None:
-        with self._lexical_lock:
-            keep = np.array([c not in chunk_ids for c in self.bm25.chunk_ids], dtype=bool)
-            self.bm25.remove(chunk_ids)
-            self._bm25_articles = [a for a, k in zip(self._bm25_articles, keep) if k]
-            self._bm25_dates = self._bm25_dates[keep]
 
     def remove(self, ids: list[str]) -> None:
         with self.writing():
@@ -437,7 +395,8 @@ class Store:
                 self.vectors.delete_article(article_id)
             self.registry.delete(ids)
             gone = set(ids)
-            self._drop_from_bm25({c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in gone})
+            with self._lexical_lock:
+                self.bm25.remove(self.bm25.chunks_of(gone))
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -455,19 +414,7 @@ class Store:
     def bm25_search(self, query: str, k: int, since: date | None, until: date | None,
                     only: frozenset[str] | None = None) -> list[tuple[str, float]]:
         with self._lexical_lock:
-            scores = self.bm25.scores(query)
-            if len(scores) != len(self._bm25_dates):
-                return []
-            if only is not None:
-                scores = np.where([a in only for a in self._bm25_articles], scores, 0.0)
-            if since or until:
-                low = since.toordinal() if since else 1
-                high = until.toordinal() if until else 10**9
-                scores = np.where((self._bm25_dates >= low) & (self._bm25_dates <= high), scores, 0.0)
-            top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
-            top = top[np.argsort(-scores[top])]  # a full sort of 100k scores costs more than the scoring
-            ids, articles = self.bm25.chunk_ids, self._bm25_articles
-            return [(ids[i], float(scores[i])) for i in top if scores[i] > 0 and articles[i] in self._ready]
+            return self.bm25.search(query, k, since, until, self._ready, only)
 
     def find(self, article_id: str) -> Article | None:
         """The article with this id (None when there is none, or it is being removed)."""
