@@ -24,7 +24,7 @@ browser:
 
 run: setup
 	$(RAG) add corpus/
-	$(RAG) ui
+	$(RAG) serve
 
 # The import layers (pyproject.toml's [tool.importlinter]), then the whole suite, including the
 # bundled eval gate (tests/test_eval_run.py::test_bundled_gate).

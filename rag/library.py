@@ -22,8 +22,8 @@ from rag.evidence import Found, select_evidence
 from rag.ingest.canonical import make_article
 from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.web import Fetcher, fetch_article, is_url
-from rag.models import (AddResult, Answer, Article, ArticleSummary, Chunk, Loaded, Origin, RetrievedChunk, Searching,
-                        Sentence, Turn)
+from rag.models import (AddResult, Answer, Article, ArticlePage, ArticleSummary, Chunk, Loaded, Origin, RetrievedChunk,
+                        SearchHit, Searching, Sentence, Turn)
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
 from rag.safe_output import redact
@@ -269,6 +269,7 @@ class Library:
         until: date | None = None,
         as_of: date | None = None,
         retrieval: RetrievalMode = "hybrid",
+        only: frozenset[str] | None = None,
     ) -> Found:
         """The one retrieve -> articles -> evidence pipeline (every answerer, eval and fit uses it).
 
@@ -278,13 +279,14 @@ class Library:
             since, until: hard published-date filters (the user's); dates the question names
                 and "latest" only re-rank (see rag/retrieval.py).
             as_of: reference date for relative dates and recency (default: newest in the library).
+            only: search only these articles (`articles_matching`).
         """
         self.store.refresh()  # articles another process added or removed since
         query = question if isinstance(question, Query) else self.understand(question, as_of)
         recency = query.as_of if query.intent == "latest" and not (query.since or query.until) else None
         prefer = DatePreference(query.since, query.until, recency, self.settings.recency_half_life_days)
         retrieved = self.retriever.retrieve(query.text, k or self.settings.top_k, since=since, until=until,
-                                            mode=retrieval, prefer=prefer, published=self.published_dates)
+                                            mode=retrieval, prefer=prefer, published=self.published_dates, only=only)
         question_vector = self.embedder.get_query_embedding(query.text)
         articles = self.store.articles(sorted({r.article_id for r in retrieved}))
         evidence = select_evidence(query.text, retrieved, self.store, question_vector, articles)
@@ -311,6 +313,7 @@ class Library:
         mode: str | None = None,
         retrieval: RetrievalMode = "hybrid",
         llm: Settings | None = None,
+        only: frozenset[str] | None = None,
     ) -> Iterator[Searching | str | Answer]:
         """Yield `Searching(query)` before retrieval starts, then answer text deltas (str) as they
         are produced, then the final `Answer` (citations verified).
@@ -324,6 +327,7 @@ class Library:
             mode: "extractive" or "llm" (default: llm when configured).
             retrieval: "hybrid", "dense" or "bm25".
             llm: settings of another LLM endpoint for mode "llm" (the UI's local model).
+            only: answer only from these articles (`articles_matching`).
         """
         question = question.strip()
         if not question:
@@ -340,7 +344,7 @@ class Library:
         query = self.understand(standalone, as_of)
         yield Searching(query)
         t1 = time.perf_counter()
-        found = self.evidence(query, k=k, since=since, until=until, retrieval=retrieval)
+        found = self.evidence(query, k=k, since=since, until=until, retrieval=retrieval, only=only)
         articles = found.articles
         t2 = time.perf_counter()
         draft, streamed = None, []
@@ -386,3 +390,79 @@ class Library:
             query=query,
             answer_span=draft.answer_span,
         )
+
+    # -- reads for the service faces (rag serve, rag mcp) ------------------------------------------
+
+    def search(self, query: str, *, k: int | None = None, since: date | None = None,
+               until: date | None = None, source: str = "") -> list[SearchHit]:
+        """The hybrid-retrieved chunks for `query`, best first, each with its text and offsets.
+
+        Args:
+            query: what to search for (understood like a question: dates it names re-rank).
+            k: number of chunks (default RAG_TOP_K).
+            since, until: only articles published in this date range.
+            source: only articles from this source (exact, any case).
+        """
+        if not query.strip():
+            raise InputError("the query is empty")
+        if since and until and since > until:
+            raise InputError(f"since {since} is after until {until}")
+        only = self.articles_matching(sources=[source]) if source.strip() else None
+        found = self.evidence(query.strip(), k=k, since=since, until=until, only=only)
+        hits = []
+        for chunk in found.retrieved:
+            article = found.articles.get(chunk.article_id)
+            if article is not None:
+                hits.append(SearchHit(article_id=article.id, title=article.title, source=article.source, url=article.url,
+                                      published=article.published, start=chunk.start, end=chunk.end,
+                                      text=article.text[chunk.start:chunk.end], score=chunk.score))
+        return hits
+
+    def list_page(self, *, q: str = "", source: str = "", since: date | None = None, until: date | None = None,
+                  limit: int = 50, cursor: str | None = None) -> ArticlePage:
+        """Articles ordered by id, filtered, one page at a time (a cursor is the last id of a page,
+        so adding or removing articles never shifts later pages).
+
+        Args:
+            q: only titles containing this text (case-insensitive).
+            source: only this source (case-insensitive, exact).
+            since, until: only articles published in this date range (undated ones are left out).
+            limit: page size.
+            cursor: `next_cursor` of the previous page.
+        """
+        needle, wanted = q.strip().casefold(), source.strip().casefold()
+        chosen = sorted(
+            (s for s in self.articles()
+             if (not needle or needle in s.title.casefold()) and (not wanted or s.source.casefold() == wanted)
+             and (not (since or until) or (s.published is not None and (not since or s.published >= since)
+                                           and (not until or s.published <= until)))
+             and (cursor is None or s.id > cursor)),
+            key=lambda s: s.id)
+        page = chosen[:limit]
+        return ArticlePage(articles=page, next_cursor=page[-1].id if len(chosen) > limit else None)
+
+    def articles_matching(self, *, sources: list[str] | None = None, ids: list[str] | None = None) -> frozenset[str]:
+        """Ids of the articles from any of `sources` (exact names, any case) and, when `ids` is
+        given, among them: the `only` of `evidence` and `ask_stream`.
+
+        Raises ArticleNotFound for an unknown id, InputError when no article matches."""
+        summaries = self.articles()
+        chosen = {s.id for s in summaries}
+        if ids is not None:
+            unknown = sorted(set(ids) - chosen)
+            if unknown:
+                raise ArticleNotFound(f"no article with id {unknown[0]!r} (see `rag list`)")
+            chosen &= set(ids)
+        if sources is not None:
+            wanted = {s.strip().casefold() for s in sources}
+            chosen &= {s.id for s in summaries if s.source.casefold() in wanted}
+        if not chosen:
+            raise InputError(f"no article matches the filters (sources {sources}, article ids {ids})")
+        return frozenset(chosen)
+
+    def span(self, article_id: str, start: int, end: int) -> tuple[Article, str]:
+        """The article and its text[start:end] (code points, end-exclusive); InputError when out of range."""
+        article = self.article(article_id)
+        if not (0 <= start < end <= len(article.text)):
+            raise InputError(f"span {start}-{end} is outside article {article_id!r} (0-{len(article.text)})")
+        return article, article.text[start:end]

@@ -189,3 +189,24 @@ class Turn:
 
     question: str
     answer: str
+
+
+class SearchHit(BaseModel):
+    """A retrieved chunk with its text: article.text[start:end] (`Library.search`)."""
+
+    article_id: str
+    title: str
+    source: str = ""
+    url: str = ""
+    published: date | None = None
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class ArticlePage(BaseModel):
+    """One page of a filtered article listing (`Library.list_page`); `next_cursor` fetches the next."""
+
+    articles: list[ArticleSummary]
+    next_cursor: str | None = None

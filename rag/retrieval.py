@@ -82,17 +82,19 @@ class HybridRetriever:
         mode: RetrievalMode = "hybrid",
         prefer: DatePreference | None = None,
         published: Callable[[], dict[str, date | None]] | None = None,
+        only: frozenset[str] | None = None,
     ) -> list[RetrievedChunk]:
-        """The k best chunks; `score` is the fused RRF score scaled so 1.0 = first in both lists,
-        times the date weight when `prefer` is active (`published` gives article id -> date)."""
+        """The k best chunks (of the articles `only` names, when given); `score` is the fused RRF
+        score scaled so 1.0 = first in both lists, times the date weight when `prefer` is active
+        (`published` gives article id -> date)."""
         boosting = prefer is not None and prefer.active and published is not None
         # Candidates per retriever before fusion; deeper when dates re-rank them.
         depth = max(8 * k, 40) if boosting else max(4 * k, 20)
         dense = bm25 = []
         if mode in ("hybrid", "dense"):
-            dense = self.store.dense_search(self.embedder.get_query_embedding(query), depth, since, until)
+            dense = self.store.dense_search(self.embedder.get_query_embedding(query), depth, since, until, only)
         if mode in ("hybrid", "bm25"):
-            bm25 = self.store.bm25_search(query, depth, since, until)
+            bm25 = self.store.bm25_search(query, depth, since, until, only)
         fused: dict[str, float] = {}
         ranks: dict[str, dict[str, int]] = {}
         for name, hits in (("dense", dense), ("bm25", bm25)):

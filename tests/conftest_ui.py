@@ -9,6 +9,7 @@ so the browser tests check that the UI shows exactly what the library says."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,9 @@ def ui_library(tmp_path_factory):
 @pytest.fixture(scope="session")
 def ui_server(ui_library, tmp_path_factory):
     data_dir, _ = ui_library
-    server = start_server(data_dir, tmp_path_factory.mktemp("ui-log") / "server.log")
+    # RAG_TEST_UI=serve runs every browser test against `rag serve` (the UI mounted beside the API).
+    command = "serve" if os.environ.get("RAG_TEST_UI") == "serve" else "ui"
+    server = start_server(data_dir, tmp_path_factory.mktemp("ui-log") / "server.log", command=command)
     yield server
     stop_server(server)
 

@@ -1,4 +1,4 @@
-"""`Library` is the only front door: the faces (CLI, UI, evals, benches) never reach past it."""
+"""`Library` is the only front door: the faces (CLI, UI, service, evals, benches) never reach past it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FACES = ["ui", "evals", "bench", "rag/cli"]
+FACES = ["ui", "evals", "bench", "rag/cli", "service"]
 # The Library's parts: a face that needs one of them needs a Library method instead.
 PARTS = {"store", "origins", "embedder", "judge", "retriever", "extractive"}
 

@@ -41,9 +41,16 @@ def launch(library, *, host: str = "127.0.0.1", port: int = 7860, auth: tuple[st
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app.queue()
     scheduler = start_feed_scheduler(library)
-    app.launch(
-        server_name=host,
-        server_port=port,
+    app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=False,
+               **page_options(library, auth))
+    if block:
+        scheduler.shutdown(wait=False)
+    return app
+
+
+def page_options(library, auth: tuple[str, str] | None = None) -> dict:
+    """How the page is served, by `rag ui` (`Blocks.launch`) and `rag serve` (`gr.mount_gradio_app`)."""
+    return dict(
         auth=auth,
         auth_message="Sign in to newsground." if auth else None,
         # Gradio counts in MiB and says "20.0 Mb"; the library's own limit (1e6 bytes per MB) still
@@ -58,12 +65,7 @@ def launch(library, *, host: str = "127.0.0.1", port: int = 7860, auth: tuple[st
         pwa=False,
         mcp_server=False,
         show_error=True,
-        prevent_thread_lock=not block,
-        quiet=False,
     )
-    if block:
-        scheduler.shutdown(wait=False)
-    return app
 
 
 def start_feed_scheduler(library):

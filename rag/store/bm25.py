@@ -201,10 +201,13 @@ class BM25Index:
         return {c for c, a in zip(self.chunk_ids, self.articles) if a in article_ids}
 
     def search(self, query: str, k: int, since: date | None, until: date | None,
-               allowed: set[str]) -> list[tuple[str, float]]:
+               allowed: set[str], only: frozenset[str] | None = None) -> list[tuple[str, float]]:
         """The k best-scoring chunks with a positive score, of the `allowed` articles, published in
-        [since, until] when given (a chunk with no date is outside any date range)."""
+        [since, until] when given (a chunk with no date is outside any date range), and only of the
+        articles `only` names when given (the caller's filter, applied before the k are chosen)."""
         scores = self.scores(query)
+        if only is not None:
+            scores = np.where([a in only for a in self.articles], scores, 0.0)
         if since or until:
             low = since.toordinal() if since else 1
             high = until.toordinal() if until else 10**9

@@ -406,13 +406,15 @@ class Store:
     def ready_count(self) -> int:
         return len(self._ready)
 
-    def dense_search(self, query_vector: list[float], k: int, since: date | None, until: date | None) -> list[tuple[str, float]]:
-        hits = self.vectors.search(query_vector, k * 2, since, until)
+    def dense_search(self, query_vector: list[float], k: int, since: date | None, until: date | None,
+                     only: frozenset[str] | None = None) -> list[tuple[str, float]]:
+        hits = self.vectors.search(query_vector, k * 2, since, until, only)
         return [(cid, s) for cid, s in hits if cid.split("@", 1)[0] in self._ready][:k]
 
-    def bm25_search(self, query: str, k: int, since: date | None, until: date | None) -> list[tuple[str, float]]:
+    def bm25_search(self, query: str, k: int, since: date | None, until: date | None,
+                    only: frozenset[str] | None = None) -> list[tuple[str, float]]:
         with self._lexical_lock:
-            return self.bm25.search(query, k, since, until, self._ready)
+            return self.bm25.search(query, k, since, until, self._ready, only)
 
     def find(self, article_id: str) -> Article | None:
         """The article with this id (None when there is none, or it is being removed)."""

@@ -101,10 +101,14 @@ class VectorIndex:
         return self._collection.count()
 
     def search(
-        self, query_vector: list[float], k: int, since: date | None = None, until: date | None = None
+        self, query_vector: list[float], k: int, since: date | None = None, until: date | None = None,
+        only: frozenset[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest chunks, optionally within a date range."""
+        """(chunk id, cosine similarity) of the k nearest chunks, optionally within a date range and
+        only from the articles `only` names."""
         filters = []
+        if only is not None:
+            filters.append(MetadataFilter(key="article_id", value=sorted(only), operator=FilterOperator.IN))
         if since or until:
             # Undated articles (published = -1) fall outside every date range.
             low = since.toordinal() if since else 1

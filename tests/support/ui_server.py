@@ -72,27 +72,29 @@ class Server:
     log: Path
 
 
-def start_server(data_dir: Path, log: Path, extra_args: list[str] = (), env: dict | None = None) -> Server:
+def start_server(data_dir: Path, log: Path, extra_args: list[str] = (), env: dict | None = None,
+                 command: str = "ui", ready_path: str = "") -> Server:
+    """`rag COMMAND` (`ui`, or `serve`) on a free port, once it answers at /`ready_path`."""
     port = free_port()
     env = {**os.environ, "RAG_MAX_FILE_MB": str(UPLOAD_LIMIT_MB), **(env or {})}
     out = log.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "rag", "--data-dir", str(data_dir), "ui", "--port", str(port), *extra_args],
+        [sys.executable, "-m", "rag", "--data-dir", str(data_dir), command, "--port", str(port), *extra_args],
         cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"rag ui exited with {process.returncode}:\n{log.read_text()}")
+            raise RuntimeError(f"rag {command} exited with {process.returncode}:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(url + ready_path, timeout=2) as response:
                 if response.status == 200:
                     return Server(url, process, log)
         except OSError:
             time.sleep(0.3)
     stop_server(Server(url, process, log))
-    raise RuntimeError(f"rag ui did not answer on {url} within 120 s:\n{log.read_text()}")
+    raise RuntimeError(f"rag {command} did not answer on {url} within 120 s:\n{log.read_text()}")
 
 
 def stop_server(server: Server) -> None:

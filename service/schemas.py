@@ -1,0 +1,176 @@
+"""The service's typed boundary: request and response models for /v1 and MCP, and the one citation object.
+
+Offsets into an article (`start`, `end`) index its canonical text (`GET /v1/articles/{id}`'s
+`text`) in Unicode code points, end-exclusive: `text[start:end] == quote`. `answer_start` and
+`answer_end` index the answer text the same way and locate the claim the citation supports.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_TOP_K = 50  # as `rag ask --top-k`
+MAX_QUESTION_CHARS = 4000  # a question, not a document: longer input is a client mistake
+
+
+class Citation(BaseModel):
+    """One cited span, the same object in the API, the chat extras and MCP."""
+
+    id: str = Field(description="Stable id of the span: '{article_id}:{start}-{end}'.")
+    n: int = Field(description="The marker number: [n] in the answer.")
+    article_id: str
+    start: int = Field(description="Start of the quote in the article's canonical text (Unicode code points).")
+    end: int = Field(description="End of the quote, exclusive (Unicode code points).")
+    quote: str = Field(description="Exactly article.text[start:end].")
+    verified: bool = Field(description="The quote was checked against the stored article text.")
+    title: str
+    source: str = ""
+    url: str = Field(description="A link to the span highlighted in its article.")
+    article_url: str = Field(default="", description="Where the article was published, when known.")
+    published: date | None = None
+    answer_start: int | None = Field(default=None, description="Start of the supported claim in the answer text.")
+    answer_end: int | None = Field(default=None, description="End of the supported claim in the answer text (exclusive).")
+
+
+class HistoryTurn(BaseModel):
+    question: str
+    answer: str
+
+
+class AskRequest(BaseModel):
+    """`POST /v1/ask`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    history: list[HistoryTurn] = Field(default_factory=list)
+    mode: Literal["extractive", "llm"] | None = None
+    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    since: date | None = None
+    until: date | None = None
+    as_of: date | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "AskRequest":
+        _check_range(self.since, self.until)
+        return self
+
+
+def _check_range(since: date | None, until: date | None) -> None:
+    if since and until and since > until:
+        raise ValueError(f"since {since} is after until {until}")
+
+
+class SearchRequest(BaseModel):
+    """`POST /v1/search`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K)
+    since: date | None = None
+    until: date | None = None
+    source: str = Field(default="", description="Only articles from this source (any case).")
+
+
+class SearchResult(BaseModel):
+    """A retrieved chunk: article.text[start:end] == text."""
+
+    article_id: str
+    title: str
+    source: str = ""
+    url: str = Field(description="A link to the chunk highlighted in its article.")
+    published: date | None = None
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchResult]
+
+
+class ArticleIn(BaseModel):
+    """`POST /v1/articles`: either `{url}` (fetched) or `{title, text, ...}` (given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, max_length=2048)
+    title: str | None = None
+    text: str | None = None
+    source: str = ""
+    published: date | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "ArticleIn":
+        if self.text is None and self.title is None:
+            if not self.url:
+                raise ValueError("give {url} to fetch a page, or {title, text} to add an article")
+        elif not (self.title or "").strip() or not (self.text or "").strip():
+            raise ValueError("an article given as text needs both a non-empty title and text")
+        return self
+
+
+class FeedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2048)
+    every: str | None = Field(default=None, description="Refresh interval like 30m, 1h, 1d (default 30m).")
+
+
+# -- OpenAI-compatible chat ---------------------------------------------------------------------
+
+class ChatFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    since: date | None = None
+    until: date | None = None
+    sources: list[str] | None = Field(default=None, description="Only articles from these sources (any case).")
+    article_ids: list[str] | None = Field(default=None, description="Only these articles.")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "ChatFilters":
+        _check_range(self.since, self.until)
+        return self
+
+
+class ChatExtras(BaseModel):
+    """The `newsground` object of a chat request (the openai client's `extra_body`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filters: ChatFilters = Field(default_factory=ChatFilters)
+    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    mode: Literal["extractive", "llm"] | None = None
+    as_of: date | None = None
+    append_sources: bool = True
+    openwebui_events: bool = False
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        """The message's text (the text parts of a multi-part message, joined)."""
+        if isinstance(self.content, list):
+            return "\n".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """`POST /v1/chat/completions`; OpenAI sampling options are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = "newsground"
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    newsground: ChatExtras = Field(default_factory=ChatExtras)
