@@ -34,7 +34,7 @@ def test_gold_is_sound(checker, docs):
 
 
 def test_a_shifted_article_text_breaks_its_quotes(checker, docs):
-    cited = next(s for _, _, s in checker._supports(checker.read_jsonl("timelines.jsonl"), "timelines.jsonl"))
+    cited = next(s for _, _, s in checker.cited_spans(checker.read_jsonl("timelines.jsonl"), "timelines.jsonl"))
     shifted = copy.copy(docs)
     shifted[cited["doc_id"]] = docs[cited["doc_id"]] | {"text": " " + docs[cited["doc_id"]]["text"]}
     assert any(cited["doc_id"] in e and "quote" in e for e in checker.check(shifted))

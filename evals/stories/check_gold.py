@@ -55,7 +55,7 @@ def read_jsonl(name: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _supports(rows: Iterable[dict], file: str) -> Iterator[tuple[str, str, dict]]:
+def cited_spans(rows: Iterable[dict], file: str) -> Iterator[tuple[str, str, dict]]:
     """(story_id, where, cited span) for every span a gold file cites."""
     for row in rows:
         sid = row["story_id"]
@@ -108,11 +108,11 @@ def check(docs: dict[str, dict]) -> list[str]:
         if row["story_id"] not in by_id:
             errors.append(f"unknown story {row['story_id']}")
     for file, rows in (("timelines.jsonl", timelines), ("changes.jsonl", changes), ("disagreements.jsonl", disagreements)):
-        for sid, where, s in _supports(rows, file):
+        for sid, where, s in cited_spans(rows, file):
             doc = docs.get(s["doc_id"])
             if doc is None:
                 errors.append(f"{where}: unknown article {s['doc_id']}")
-            elif doc["text"][s["start"] : s["end"]] != s["quote"]:
+            elif doc.get("text", "")[s["start"] : s["end"]] != s["quote"]:
                 errors.append(f"{where}: quote != text[{s['start']}:{s['end']}] of {s['doc_id']}")
             elif members.get(s["doc_id"]) != sid:
                 errors.append(f"{where}: {s['doc_id']} is not a member of the story")
