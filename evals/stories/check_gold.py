@@ -121,6 +121,7 @@ def check(docs: dict[str, dict]) -> list[str]:
             errors.append(f"timelines.jsonl {row['story_id']}: bad date or no support")
     for row in changes:
         cutoff = row["cutoff"]
+        errors += [f"changes.jsonl {row['story_id']}: '{f['fact'][:40]}' has no support" for f in row["new_facts"] if not f["support"]]
         for fact in row["new_facts"]:
             for s in fact["support"]:
                 published = str(docs.get(s["doc_id"], {}).get("publish_date", "")).replace("/", "-")
