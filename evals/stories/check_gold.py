@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -74,11 +75,20 @@ def cited_spans(rows: Iterable[dict], file: str) -> Iterator[tuple[str, str, dic
 
 def check(docs: dict[str, dict]) -> list[str]:
     """Every problem found in the gold files, as one line each (empty when the gold is sound)."""
-    errors: list[str] = []
     stories = read_jsonl("stories.jsonl")
-    by_id = {s["story_id"]: s for s in stories}
-    if len(by_id) != len(stories):
-        errors.append("stories.jsonl: duplicate story_id")
+    timelines, changes, disagreements = (read_jsonl(n) for n in ("timelines.jsonl", "changes.jsonl", "disagreements.jsonl"))
+    members: dict[str, str] = {}
+    errors = _check_stories(stories, docs, members)
+    known = {s["story_id"] for s in stories}
+    errors += [f"unknown story {r['story_id']}" for r in timelines + changes + disagreements if r["story_id"] not in known]
+    for file, rows in (("timelines.jsonl", timelines), ("changes.jsonl", changes), ("disagreements.jsonl", disagreements)):
+        errors += _check_spans(cited_spans(rows, file), docs, members)
+    return errors + _check_rows(timelines, changes, disagreements, docs)
+
+
+def _check_stories(stories: list[dict], docs: dict[str, dict], members: dict[str, str]) -> list[str]:
+    """Membership rules; fills ``members`` (doc_id -> story_id) as it goes."""
+    errors = [] if len({s["story_id"] for s in stories}) == len(stories) else ["stories.jsonl: duplicate story_id"]
     corpus = corpus_ids()
     for s in stories:
         sid = s["story_id"]
@@ -96,33 +106,40 @@ def check(docs: dict[str, dict]) -> list[str]:
             outlets = {outlet(docs[i]["url"]) for i in s["members"] if i in docs}
             if len(outlets) < MIN_OUTLETS and not s.get("outlet_shortfall"):
                 errors.append(f"{sid}: {len(outlets)} outlets and no outlet_shortfall reason")
-    members = {}
-    for s in stories:
         for i in s["members"]:
             if i in members:
-                errors.append(f"{i} is a member of both {members[i]} and {s['story_id']}")
-            members[i] = s["story_id"]
+                errors.append(f"{i} is a member of both {members[i]} and {sid}")
+            members[i] = sid
+    return errors
 
-    timelines, changes, disagreements = (read_jsonl(n) for n in ("timelines.jsonl", "changes.jsonl", "disagreements.jsonl"))
-    for row in timelines + changes + disagreements:
-        if row["story_id"] not in by_id:
-            errors.append(f"unknown story {row['story_id']}")
-    for file, rows in (("timelines.jsonl", timelines), ("changes.jsonl", changes), ("disagreements.jsonl", disagreements)):
-        for sid, where, s in cited_spans(rows, file):
-            doc = docs.get(s["doc_id"])
-            if doc is None:
-                errors.append(f"{where}: unknown article {s['doc_id']}")
-            elif doc.get("text", "")[s["start"] : s["end"]] != s["quote"]:
-                errors.append(f"{where}: quote != text[{s['start']}:{s['end']}] of {s['doc_id']}")
-            elif members.get(s["doc_id"]) != sid:
-                errors.append(f"{where}: {s['doc_id']} is not a member of the story")
+
+def _check_spans(spans: Iterable[tuple[str, str, dict]], docs: dict[str, dict], members: dict[str, str]) -> list[str]:
+    """The invariant: each quote is its article's text[start:end], from a member of the story."""
+    errors = []
+    for sid, where, s in spans:
+        doc = docs.get(s["doc_id"])
+        if doc is None:
+            errors.append(f"{where}: unknown article {s['doc_id']}")
+        elif doc.get("text", "")[s["start"] : s["end"]] != s["quote"]:
+            errors.append(f"{where}: quote != text[{s['start']}:{s['end']}] of {s['doc_id']}")
+        elif members.get(s["doc_id"]) != sid:
+            errors.append(f"{where}: {s['doc_id']} is not a member of the story")
+    return errors
+
+
+def _check_rows(timelines: list[dict], changes: list[dict], disagreements: list[dict], docs: dict[str, dict]) -> list[str]:
+    """Per-file rules: real dates, supported facts cited only on or after the cutoff, valid pairs."""
+    errors = []
     for row in timelines:
-        if len(row["date"]) != 10 or not row["support"]:
-            errors.append(f"timelines.jsonl {row['story_id']}: bad date or no support")
+        if not _is_date(row["date"]) or not row["support"]:
+            errors.append(f"timelines.jsonl {row['story_id']}: bad date {row['date']!r} or no support")
     for row in changes:
         cutoff = row["cutoff"]
-        errors += [f"changes.jsonl {row['story_id']}: '{f['fact'][:40]}' has no support" for f in row["new_facts"] if not f["support"]]
+        if not _is_date(cutoff):
+            errors.append(f"changes.jsonl {row['story_id']}: bad cutoff {cutoff!r}")
         for fact in row["new_facts"]:
+            if not fact["support"]:
+                errors.append(f"changes.jsonl {row['story_id']}: '{fact['fact'][:40]}' has no support")
             for s in fact["support"]:
                 published = str(docs.get(s["doc_id"], {}).get("publish_date", "")).replace("/", "-")
                 if published < cutoff:
@@ -135,11 +152,23 @@ def check(docs: dict[str, dict]) -> list[str]:
     return errors
 
 
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
-    errors = check(load_docs(Path(argv[1])))
+    path = Path(argv[1])
+    if not path.is_file():
+        print(f"no such articles file: {path} (the RealTimeQA gcs_2024Q1_docs.jsonl)", file=sys.stderr)
+        return 2
+    errors = check(load_docs(path))
     for e in errors:
         print(e)
     stories = read_jsonl("stories.jsonl")
