@@ -83,6 +83,8 @@ def check(docs: dict[str, dict]) -> list[str]:
     errors += [f"unknown story {r['story_id']}" for r in timelines + changes + disagreements if r["story_id"] not in known]
     for file, rows in (("timelines.jsonl", timelines), ("changes.jsonl", changes), ("disagreements.jsonl", disagreements)):
         errors += _check_spans(cited_spans(rows, file), docs, members)
+    copies = read_jsonl("near_copies.jsonl")
+    errors += [f"near_copies.jsonl: unknown article {i}" for row in copies for i in (row["a"], row["b"]) if i not in docs]
     return errors + _check_rows(timelines, changes, disagreements, docs)
 
 
