@@ -25,6 +25,9 @@ LAZY_COMMANDS = {
     "doctor": ("rag.maintenance_cli", "doctor"),
     "export": ("rag.maintenance_cli", "export"),
     "import": ("rag.maintenance_cli", "import_"),
+    "stories": ("rag.cli_stories", "stories"),
+    "timeline": ("rag.cli_stories", "timeline"),
+    "changes": ("rag.cli_stories", "changes"),
 }
 
 

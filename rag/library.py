@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from rag.answer import Draft, ExtractiveAnswerer, abstention
@@ -27,8 +27,11 @@ from rag.models import AddResult, Answer, Article, ArticleSummary, Searching, Tu
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
 from rag.safe_output import redact
+from rag.stories.models import Changes, Story, Timeline
 from rag.settings import Settings
 from rag.store import Progress, Store
+from rag.stories.book import StoryBook
+from rag.stories.reader import StoryReader
 
 
 class Library:
@@ -47,6 +50,8 @@ class Library:
         self._fetcher: Fetcher | None = None
         self._feeds = None
         self._ingest_lock = threading.Lock()
+        self._stories = StoryReader(StoryBook(self.settings.registry_path), self.store.registry, self.embedder.embed_array,
+                                    self.store.writing, lambda q, k: self.retriever.retrieve(q, k))
 
     # -- articles -----------------------------------------------------------------------------
 
@@ -128,6 +133,7 @@ class Library:
         results: list[AddResult] = []
         to_index: list[tuple[int, Article]] = []
         claimed: dict[str, str] = {}  # sha or id -> label, within this batch
+        replaced: dict[str, Article] = {}  # versions this batch updates, kept for the stories' `revised` changes
         for item in loaded:
             if item.article is None:
                 results.append(AddResult(path=item.label, status="failed", reason=item.error))
@@ -148,10 +154,13 @@ class Library:
                 continue
             claimed[article.sha256] = claimed[article.id] = item.label
             status = "updated" if existing is not None else "added"
+            if existing is not None:
+                replaced[existing.id] = existing
             results.append(AddResult(path=item.label, status=status, article_id=article.id, title=article.title))
             to_index.append((len(results) - 1, article))
         if to_index:
             self.store.index([a for _, a in to_index], progress)
+            self._stories.assign(replaced)  # stories: each new article joins one (rag/stories/book.py)
         for item, result in zip(loaded, results):
             if item.origin is None or result.article_id is None:
                 continue
@@ -164,7 +173,9 @@ class Library:
     def remove(self, article_id: str) -> ArticleSummary:
         """Remove an article from the registry, Chroma and BM25."""
         summary = self.article_summary(article_id)
-        self.store.remove([article_id])
+        with self.store.writing():
+            self.store.remove([article_id])
+            self._stories.assign()  # stories: the article leaves its story
         return summary
 
     def articles(self) -> list[ArticleSummary]:
@@ -182,6 +193,28 @@ class Library:
             if summary.id == article_id:
                 return summary
         raise ArticleNotFound(f"no article with id {article_id!r} (see `rag list`)")
+
+    # -- stories (rag/stories) ------------------------------------------------------------------
+
+    def stories(self, since: date | None = None) -> list[Story]:
+        """Stories, newest first; only those with an article published on or after `since`."""
+        return self._stories.stories(since)
+
+    def story(self, query_or_id: str) -> Story:
+        """The story with this id, or the one a query's best-matching articles belong to."""
+        return self._stories.find(query_or_id)
+
+    def timeline(self, query_or_id: str, since: date | None = None, until: date | None = None) -> Timeline:
+        """A story's dated entries (each cited verbatim) and its disagreements, between since and until."""
+        return self._stories.timeline(query_or_id, since, until)
+
+    def changes(self, query_or_id: str, since: date) -> Changes:
+        """What a story's articles published on or after `since` add: new, updated and revised."""
+        return self._stories.changes(query_or_id, since)
+
+    def visit_story(self, story_id: str) -> datetime | None:
+        """Record a visit (the UI's "new since your last visit"); returns the previous one."""
+        return self._stories.visit(story_id)
 
     # -- maintenance --------------------------------------------------------------------------
 

@@ -1,0 +1,168 @@
+"""Which story an article belongs to: incremental, single-pass assignment.
+
+An article joins the most similar active story or starts one. Similarity combines the MiniLM
+cosine of its headline and lead with the story's centroid, and the share of its names (capitalised
+word groups, weighted by inverse document frequency so "CNN" or "Monday" weigh nothing) that the
+story's articles also name; only stories active within a time window of its publication date are
+candidates. Near-copies of one text (syndication, one release republished) are found with MinHash
+over word shingles (Broder 1997) and LSH banding, join their original's story, and count as one
+source. Constants are fitted on the stories dev split: `python -m evals.stories_eval fit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from datasketch import MinHash
+
+from rag.models import Article
+
+# Weight of the shared-names share against the cosine, and the score an article needs to join
+# a story (fitted on the stories dev split: `python -m evals.stories_eval fit`).
+NAME_WEIGHT = 0.35
+JOIN_SCORE = 0.5
+# A story stays open this many days after its newest article (and before its oldest, for articles
+# added out of date order).
+WINDOW_DAYS = 30
+# Near-copies: estimated Jaccard similarity of word 5-shingles at or above this; 64 MinHash
+# permutations in 8 bands of 8 rows find pairs above ~0.77 with high probability.
+NEAR_COPY_JACCARD = 0.8
+NUM_PERM = 64
+BANDS = 8
+SHINGLE_WORDS = 5
+LEAD_CHARS = 300  # the lead embedded with the headline: about the first two sentences
+NAMES_CHARS = 1500  # names are read from the headline and the top of the text, where the story is named
+_MIN_SHINGLES = 8  # texts shorter than this many shingles are never called near-copies
+
+_WORD = re.compile(r"\w+")
+_CAP = r"(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|[A-Z]{2,}|[A-Z]\.)"
+_NAME = re.compile(rf"{_CAP}(?:\s+(?:(?:of|de|al|bin|van|von|la|le)\s+)?{_CAP})*")
+# Capitalised because a sentence starts with them, or names of days and months: never a story's name.
+_NOT_NAMES = frozenset("""
+a an the this that these those there here it its he she they we i you his her their our my your
+but and or so if as at by in on of for to from with after before when while since during until
+what who why how where which mr mrs ms dr
+monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
+""".split())
+
+
+@dataclass
+class Features:
+    """What assignment needs of one article, computed once when it is added."""
+
+    article_id: str
+    sha256: str
+    published: date | None
+    source: str
+    vector: np.ndarray  # unit-length MiniLM vector of headline + lead
+    names: dict[str, int]  # name -> mentions in the headline and top of the text
+    signature: np.ndarray  # MinHash values (uint64, NUM_PERM)
+    shingles: int = 0  # how many shingles the signature summarises
+
+
+@dataclass
+class Candidate:
+    """An open story as assignment sees it."""
+
+    story_id: str
+    size: int
+    centroid: np.ndarray  # unit length
+    shared: dict[str, int] = field(default_factory=dict)  # the article's names -> members naming them
+
+
+def lead_text(article: Article) -> str:
+    """The headline and the lead, cut at a word boundary near LEAD_CHARS."""
+    body = article.text[:LEAD_CHARS * 2]
+    cut = body.rfind(" ", 0, LEAD_CHARS) if len(body) > LEAD_CHARS else len(body)
+    return f"{article.title}\n{body[:cut if cut > 0 else LEAD_CHARS]}"
+
+
+def names_in(text: str) -> dict[str, int]:
+    """Capitalised word groups and how often they occur, leading function words dropped."""
+    found: dict[str, int] = {}
+    for match in _NAME.finditer(text):
+        words = match.group().replace("’", "'").split()
+        while words and words[0].lower().rstrip(".") in _NOT_NAMES:
+            words = words[1:]
+        if not words:
+            continue
+        name = " ".join(words)
+        if name.endswith("'s"):
+            name = name[:-2]
+        if len(name) > 1:
+            found[name] = found.get(name, 0) + 1
+    return found
+
+
+def article_names(article: Article) -> dict[str, int]:
+    return names_in(f"{article.title}\n{article.text[:NAMES_CHARS]}")
+
+
+def signature(text: str) -> tuple[np.ndarray, int]:
+    """MinHash of the text's word 5-shingles (lower-cased), and how many shingles there were."""
+    words = _WORD.findall(text.lower())
+    shingles = {" ".join(words[i:i + SHINGLE_WORDS]).encode() for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
+    minhash = MinHash(num_perm=NUM_PERM)
+    minhash.update_batch(list(shingles))
+    return minhash.hashvalues.astype(np.uint64), len(shingles)
+
+
+def band_keys(values: np.ndarray) -> list[bytes]:
+    """One LSH key per band: texts sharing any key are near-copy candidates."""
+    rows = NUM_PERM // BANDS
+    return [hashlib.blake2b(values[b * rows:(b + 1) * rows].tobytes(), digest_size=12).digest() for b in range(BANDS)]
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """MinHash estimate of the Jaccard similarity of two signatures."""
+    return float(np.mean(a == b))
+
+
+def is_near_copy(a: Features, b_signature: np.ndarray, b_shingles: int) -> bool:
+    return min(a.shingles, b_shingles) >= _MIN_SHINGLES and jaccard(a.signature, b_signature) >= NEAR_COPY_JACCARD
+
+
+def idf(df: int, total: int) -> float:
+    return math.log((total + 1) / (df + 1))
+
+
+def score(features: Features, candidate: Candidate, df: dict[str, int], total: int,
+          name_weight: float = NAME_WEIGHT) -> float:
+    """Cosine to the story's centroid plus `name_weight` times the idf-weighted share of the
+    article's names that the story's articles name (each shared name counted by the fraction of
+    members that name it)."""
+    cosine = float(features.vector @ candidate.centroid)
+    weights = {n: idf(df.get(n, 0), total) for n in features.names}
+    mass = sum(weights.values())
+    shared = sum(weights[n] * min(1.0, count / candidate.size) for n, count in candidate.shared.items() if n in weights)
+    return cosine + name_weight * (shared / mass if mass > 0 else 0.0)
+
+
+def choose(features: Features, candidates: list[Candidate], df: dict[str, int], total: int,
+           join: float = JOIN_SCORE, name_weight: float = NAME_WEIGHT) -> str | None:
+    """The story the article joins, or None to start a new one."""
+    best, best_score = None, join
+    for candidate in candidates:
+        value = score(features, candidate, df, total, name_weight)
+        if value >= best_score:
+            best, best_score = candidate.story_id, value
+    return best
+
+
+def story_id_for(article_id: str) -> str:
+    """A story's id, from the article that started it (stable across rebuilds of the same order)."""
+    return "s-" + hashlib.sha1(article_id.encode()).hexdigest()[:10]
+
+
+def source_of(article: Article) -> str:
+    """The outlet: the article's source, else its URL's host without `www.`."""
+    if article.source:
+        return article.source
+    host = re.sub(r"^[a-z]+://", "", article.url).split("/", 1)[0].lower()
+    return host.removeprefix("www.") or "unknown"
