@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from rag.answer import Draft, ExtractiveAnswerer, abstention
@@ -32,6 +32,10 @@ from rag.settings import Settings
 from rag.store import Progress, Store
 from rag.stories.book import StoryBook
 from rag.stories.reader import StoryReader
+
+
+# "What changed?" without a date: the last week before the library's newest article.
+CHANGES_DEFAULT_DAYS = 7
 
 
 class Library:
@@ -204,13 +208,38 @@ class Library:
         """The story with this id, or the one a query's best-matching articles belong to."""
         return self._stories.find(query_or_id)
 
-    def timeline(self, query_or_id: str, since: date | None = None, until: date | None = None) -> Timeline:
-        """A story's dated entries (each cited verbatim) and its disagreements, between since and until."""
+    def story_from(self, article_ids: list[str]) -> Story:
+        """A story made of these articles (evaluating timelines and changes on a given story)."""
+        return self._stories.story_from(article_ids)
+
+    def timeline(self, query_or_id: str | Story, since: date | None = None, until: date | None = None) -> Timeline:
+        """A story's dated entries (each cited verbatim) and its disagreements, between since and until.
+        `query_or_id`: a story id, words naming the story, or a Story."""
         return self._stories.timeline(query_or_id, since, until)
 
-    def changes(self, query_or_id: str, since: date) -> Changes:
+    def changes(self, query_or_id: str | Story, since: date) -> Changes:
         """What a story's articles published on or after `since` add: new, updated and revised."""
         return self._stories.changes(query_or_id, since)
+
+    def _story_answer(self, query: Query):
+        """A timeline or changes answer for the story the question names; None when none matches."""
+        from rag.stories.answers import changes_answer, timeline_answer
+        from rag.stories.reader import StoryNotFound
+
+        try:
+            if query.intent == "timeline":
+                return timeline_answer(self.timeline(query.text, query.since, query.until))
+            since = query.since or (query.as_of or date.today()) - timedelta(days=CHANGES_DEFAULT_DAYS)
+            return changes_answer(self.changes(query.text, since))
+        except StoryNotFound:
+            return None
+
+    def _shaped_answer(self, question: str, standalone: str, query: Query, shaped, t0: float, t1: float) -> Answer:
+        verify_all(shaped.citations, self.store.registry.articles(sorted({c.article_id for c in shaped.citations})))
+        t2 = time.perf_counter()
+        return Answer(question=question, standalone_question=standalone, mode="extractive", answer=shaped.answer,
+                      citations=shaped.citations, claims=shaped.claims, query=query,
+                      timings_ms={"condense": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000})
 
     def visit_story(self, story_id: str) -> datetime | None:
         """Record a visit (the UI's "new since your last visit"); returns the previous one."""
@@ -363,6 +392,11 @@ class Library:
         query = self.understand(standalone, as_of)
         yield Searching(query)
         t1 = time.perf_counter()
+        if query.intent in ("timeline", "changes"):  # stories: a timeline or changes answer (rag/stories/answers.py)
+            shaped = self._story_answer(query)
+            if shaped is not None:
+                yield self._shaped_answer(question, standalone, query, shaped, t0, t1)
+                return
         found = self.evidence(query, k=k, since=since, until=until, retrieval=retrieval)
         evidence, articles = found.evidence, found.articles
         t2 = time.perf_counter()

@@ -152,3 +152,14 @@ def test_cli_json_shapes(library):
     assert changes["since"] == "2024-03-06" and {"text", "kind", "citations"} <= set(changes["bullets"][0])
     missing = runner.invoke(main, ["timeline", "zzqx wombat", *data])
     assert missing.exit_code != 0 and "no story matches" in missing.output
+
+
+def test_timeline_and_changes_answers_number_every_line_and_cite_verbatim(library):
+    from rag.stories.answers import changes_answer, timeline_answer
+
+    for shaped in (timeline_answer(library.timeline("Valtoria floods")), changes_answer(library.changes("Valtoria floods", CUTOFF))):
+        lines = shaped.answer.splitlines()[1:]
+        assert lines and all(line.startswith("- ") and line.rstrip().endswith("]") for line in lines)
+        assert [c.n for c in shaped.citations] == list(range(1, len(shaped.citations) + 1))
+        assert all(f"[{c.n}]" in shaped.answer for c in shaped.citations)
+        assert all(library.article(c.article_id).text[c.start:c.end] == c.quote for c in shaped.citations)

@@ -83,14 +83,15 @@ class _Open:
         self.last = np.append(self.last, -date.max.toordinal())
         return self.row[sid]
 
-    def nearest(self, vector: np.ndarray, published: date | None, floor: float) -> list[tuple[str, int, np.ndarray]]:
+    def nearest(self, vector: np.ndarray, published: date | None, floor: float,
+                window: int) -> list[tuple[str, int, np.ndarray]]:
         """(story id, originals, unit centroid) of the open stories nearest `vector`, within the window."""
         if not self.ids:
             return []
         norms = np.linalg.norm(self.vsum, axis=1)
         ok = (self.originals > 0) & (norms > 0)
         if published is not None:
-            day, window = published.toordinal(), cluster.WINDOW_DAYS
+            day = published.toordinal()
             ok &= (self.last >= day - window) & (self.first <= day + window)
         cosine = np.where(ok, (self.vsum @ vector) / np.clip(norms, 1e-12, None), -1.0)
         top = np.argsort(-cosine)[:_CANDIDATES]
@@ -134,14 +135,14 @@ class StoryBook:
         return gone, new
 
     def sync(self, articles_of, embed, previous: dict[str, Article] | None = None,
-             join: float = cluster.JOIN_SCORE, name_weight: float = cluster.NAME_WEIGHT) -> int:
+             tuning: cluster.Tuning = cluster.Tuning()) -> int:
         """Assign new and changed articles, take out removed ones; returns how many were assigned.
 
         Args:
             articles_of: article ids -> {id: Article} (the registry's `articles`).
             embed: texts -> unit vectors (n, 384) (the embedder's `embed_array`).
             previous: older versions this add replaced, kept for `revised` changes.
-            join, name_weight: assignment constants (the fit script varies them).
+            tuning: assignment constants (the fit script varies them).
         """
         gone, new = self.out_of_step()
         if not gone and not new and not previous:
@@ -163,7 +164,7 @@ class StoryBook:
             open_ = _Open(db.execute("SELECT id, originals, vsum, first, last FROM stories").fetchall())
             total = db.execute("SELECT count(*) FROM story_members WHERE copy_of IS NULL").fetchone()[0]
             for f in features:
-                total += self._assign(db, open_, f, total, join, name_weight)
+                total += self._assign(db, open_, f, total, tuning)
         return len(features)
 
     @staticmethod
@@ -173,14 +174,15 @@ class StoryBook:
                                 vector.astype(np.float32), cluster.article_names(article), values, count)
 
     def _assign(self, db: sqlite3.Connection, open_: _Open, f: cluster.Features, total: int,
-                join: float, name_weight: float) -> int:
+                tuning: cluster.Tuning) -> int:
         """Put one article in a story; returns 1 when it is an original (not a near-copy)."""
         original = self._original_of(db, f)
         if original is not None:
             sid = db.execute("SELECT story_id FROM story_members WHERE article_id=?", (original,)).fetchone()[0]
         else:
             candidates = [cluster.Candidate(sid, size, centroid)
-                          for sid, size, centroid in open_.nearest(f.vector, f.published, join - name_weight)]
+                          for sid, size, centroid in open_.nearest(f.vector, f.published, tuning.join - tuning.name_weight,
+                                                                   tuning.window_days)]
             if candidates and f.names:
                 marks = ",".join("?" * len(f.names))
                 by_id = {c.story_id: c for c in candidates}
@@ -190,7 +192,7 @@ class StoryBook:
                         by_id[sid].shared[name] = count
             df = dict(db.execute(f"SELECT name, df FROM story_name_df WHERE name IN ({','.join('?' * len(f.names))})",
                                  tuple(f.names))) if f.names else {}
-            sid = cluster.choose(f, candidates, df, total, join, name_weight)
+            sid = cluster.choose(f, candidates, df, total, tuning)
             if sid is None:
                 sid = cluster.story_id_for(f.article_id)
                 while sid in open_.row:  # an id reused after its story emptied and a new one took its name
@@ -275,13 +277,20 @@ class StoryBook:
         else:
             self._redate(db, sid)
 
+    def reset(self) -> None:
+        """Forget every story (visits and earlier versions stay); the next sync assigns all articles again."""
+        with self._transaction() as db:
+            for table in ("stories", "story_members", "story_names", "story_name_df", "story_bands"):
+                db.execute(f"DELETE FROM {table}")
+
     # -- reads ----------------------------------------------------------------------------------
 
     def stories(self, since: date | None = None, ids: list[str] | None = None) -> list[Story]:
         """Stories (newest last date first, then larger first), optionally only those active since `since`."""
         rows = self._query(
-            """SELECT m.story_id, m.article_id, m.copy_of, m.published, m.source, m.vector, a.title
+            """SELECT m.story_id, m.article_id, m.copy_of, m.published, m.source, m.vector, a.title, a.updated_at
                FROM story_members m JOIN articles a ON a.id=m.article_id ORDER BY m.published, m.article_id""")
+        visits = {sid: datetime.fromisoformat(at) for sid, at in self._query("SELECT story_id, visited_at FROM story_visits")}
         groups: dict[str, list[tuple]] = {}
         for row in rows:
             if ids is None or row[0] in ids:
@@ -291,9 +300,28 @@ class StoryBook:
             last = max((_day(m[3]) for m in members if m[3]), default=None)
             if since and (last is None or last < since):
                 continue
-            out.append(_story(sid, members))
+            story = _story(sid, members)
+            if sid in visits:
+                story.visited_at = visits[sid]
+                story.new_articles = [m[1] for m in members if datetime.fromisoformat(m[7]) > visits[sid]]
+            out.append(story)
         out.sort(key=lambda s: (-(s.last or date.min).toordinal(), -s.size, s.id))
         return out
+
+    def story_from(self, article_ids: list[str], story_id: str = "given") -> Story | None:
+        """A story made of the given articles (as assigned, near-copies known): for evaluating
+        timelines and changes on a given set of articles."""
+        rows = []
+        for i in range(0, len(article_ids), 500):
+            part = article_ids[i:i + 500]
+            rows += self._query(
+                f"""SELECT ?, m.article_id, m.copy_of, m.published, m.source, m.vector, a.title, a.updated_at
+                    FROM story_members m JOIN articles a ON a.id=m.article_id WHERE m.article_id IN ({",".join("?" * len(part))})""",
+                (story_id, *part))
+        rows.sort(key=lambda r: (r[3] or "", r[1]))
+        members = {r[1] for r in rows}
+        rows = [r if r[2] is None or r[2] in members else (*r[:2], None, *r[3:]) for r in rows]
+        return _story(story_id, rows) if rows else None
 
     def story(self, story_id: str) -> Story | None:
         found = self.stories(ids=[story_id])
@@ -321,19 +349,10 @@ class StoryBook:
             db.execute("INSERT OR REPLACE INTO story_visits VALUES (?, ?)", (story_id, when.isoformat(timespec="seconds")))
         return datetime.fromisoformat(row[0]) if row else None
 
-    def added_at(self, article_ids: list[str]) -> dict[str, datetime]:
-        """When each article entered the library (the registry's added_at)."""
-        out = {}
-        for i in range(0, len(article_ids), 500):
-            part = article_ids[i:i + 500]
-            for aid, when in self._query(f"SELECT id, updated_at FROM articles WHERE id IN ({','.join('?' * len(part))})",
-                                         tuple(part)):
-                out[aid] = datetime.fromisoformat(when)
-        return out
 
 
 def _story(sid: str, members: list[tuple]) -> Story:
-    """A Story from its member rows (story_id, article_id, copy_of, published, source, vector, title)."""
+    """A Story from its member rows (story_id, article_id, copy_of, published, source, vector, title, ...)."""
     originals = [m for m in members if m[2] is None] or members
     vectors = np.stack([_vec(m[5], np.float16) for m in originals])
     centroid = vectors.sum(axis=0)

@@ -45,15 +45,31 @@ def number_pairs(material: Material, since: date | None = None, until: date | No
         for lb, cb in claimed[i + 1:]:
             if la.article.id == lb.article.id or not material.independent(la.article.id, lb.article.id):
                 continue
-            if not comparable(ca, cb) or ca.value == cb.value or float(la.vector @ lb.vector) < PAIR_COSINE:
-                continue
-            (la2, ca2), (lb2, cb2) = sorted([(la, ca), (lb, cb)], key=lambda p: (p[0].article.published or date.min))
-            later = (lb2.article.published or date.min) > (la2.article.published or date.min)
-            if later and cb2.value > ca2.value:
-                updates.append(Found(la2, lb2, ca2, cb2))
-            elif not consistent(ca, cb):
-                flags.append(Found(la2, lb2, ca2, cb2))
+            verdict, found = judge(la, ca, lb, cb)
+            if verdict == "update":
+                updates.append(found)
+            elif verdict == "disagree":
+                flags.append(found)
     return flags, updates
+
+
+def judge(la: Line, ca: NumberClaim, lb: Line, cb: NumberClaim) -> tuple[str | None, Found]:
+    """"update", "disagree" or None for two claims of independent sources, and the pair ordered
+    earlier first."""
+    (la, ca), (lb, cb) = sorted([(la, ca), (lb, cb)], key=lambda p: (p[0].article.published or date.min))
+    found = Found(la, lb, ca, cb)
+    if not comparable(ca, cb) or ca.value == cb.value or float(la.vector @ lb.vector) < PAIR_COSINE:
+        return None, found
+    if (lb.article.published or date.min) > (la.article.published or date.min) and cb.value > ca.value:
+        return "update", found
+    return (None if consistent(ca, cb) else "disagree"), found
+
+
+def judge_lines(a: Line, b: Line) -> str | None:
+    """How two sentences' numbers relate: "update" when any pair is one, else "disagree" when any
+    pair is one, else None."""
+    verdicts = {judge(a, ca, b, cb)[0] for ca in claims_in(a.text) for cb in claims_in(b.text)}
+    return "update" if "update" in verdicts else "disagree" if "disagree" in verdicts else None
 
 
 def _within(day: date | None, since: date | None, until: date | None) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -20,6 +20,8 @@ class Story(BaseModel):
     first: date | None = None
     last: date | None = None
     copies: dict[str, str] = Field(default_factory=dict)  # article id -> the article it is a near-copy of
+    visited_at: datetime | None = None  # the reader's last visit (the UI records visits)
+    new_articles: list[str] = Field(default_factory=list)  # added or updated since that visit
 
     @property
     def size(self) -> int:

@@ -47,9 +47,11 @@ class StoryReader:
         self.catch_up()
         return self.book.stories(since)
 
-    def find(self, query_or_id: str) -> Story:
-        """The story with this id, else the one the query's best-matching chunks belong to (votes
+    def find(self, query_or_id: str | Story) -> Story:
+        """A given Story as it is; The story with this id, else the one the query's best-matching chunks belong to (votes
         of the chunks that share words with the query, 1/rank each)."""
+        if isinstance(query_or_id, Story):
+            return query_or_id
         self.catch_up()
         story = self.book.story(query_or_id.strip())
         if story is not None:
@@ -67,12 +69,19 @@ class StoryReader:
             raise StoryNotFound(f"no story matches {query_or_id!r} (see `rag stories`)")
         return self.book.story(max(votes, key=votes.get))
 
-    def timeline(self, query_or_id: str, since: date | None = None, until: date | None = None) -> Timeline:
+    def story_from(self, article_ids: list[str]) -> Story:
+        self.catch_up()
+        story = self.book.story_from(article_ids)
+        if story is None:
+            raise StoryNotFound("none of these articles is in the library")
+        return story
+
+    def timeline(self, query_or_id: str | Story, since: date | None = None, until: date | None = None) -> Timeline:
         read = material.load(self.find(query_or_id), self._registry)
         built = timeline.build(read, since, until)
         return timeline.numbered(built.model_copy(update={"disagreements": disagree.find(read, since, until)}))
 
-    def changes(self, query_or_id: str, since: date) -> Changes:
+    def changes(self, query_or_id: str | Story, since: date) -> Changes:
         story = self.find(query_or_id)
         read = material.load(story, self._registry)
         return changes_mod.build(read, since, {a: self.book.versions(a) for a in story.articles})
