@@ -25,7 +25,7 @@ def relayed_copy():
     """flood-3 republished by another outlet with its injured count edited: a near-copy that
     disagrees with its original, which must never be flagged."""
     row = dict((r[0], r) for r in sd.FLOOD)["flood-3"]
-    text = "Metro Relay. " + row[4].replace("30 people were injured", "33 people were injured")
+    text = row[4].replace("30 people were injured", "33 people were injured")
     return make_article(id="flood-3-relay", title=row[3], text=text, source="Metro Relay",
                         url="https://metrorelay.example/flood-3", published=row[2])
 
@@ -122,10 +122,13 @@ def test_stories_follow_updates_and_removals(tmp_path):
     chess = [sd.article(r) for r in sd.CHESS]
     library.add_articles(chess + [sd.article(sd.FLOOD[0])])
     sid = story_of(library, "chess-1").id
+    assert library.visit_story(sid) is None  # the first visit
     revised_text = sd.CHESS[1][4].replace("Piet Lorne is half a point behind after a quick win with the black pieces.",
                                           "Piet Lorne withdrew from the tournament on Friday with a wrist injury.")
     assert library.add_articles([sd.article(sd.CHESS[1], revised_text)])[0].status == "updated"
     assert story_of(library, "chess-2").id == sid
+    assert story_of(library, "chess-2").new_articles == ["chess-2"]  # updated since the visit
+    assert library.visit_story(sid) is not None
     bullets = library.changes(sid, date(2024, 3, 8)).bullets
     revised = [b for b in bullets if b.kind == "revised"]
     assert revised and any("withdrew" in c.citation.quote for c in revised[0].citations)

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS story_versions (
     article_id TEXT NOT NULL, sha256 TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
     published TEXT, replaced_at TEXT NOT NULL, PRIMARY KEY (article_id, sha256)
 );
-CREATE TABLE IF NOT EXISTS story_visits (story_id TEXT PRIMARY KEY, visited_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS story_visits (story_id TEXT PRIMARY KEY, visited_at TEXT NOT NULL, seen TEXT NOT NULL);
 """
 _CANDIDATES = 50  # stories scored in full per article: the nearest by cosine (enough: see fit)
 
@@ -288,9 +288,10 @@ class StoryBook:
     def stories(self, since: date | None = None, ids: list[str] | None = None) -> list[Story]:
         """Stories (newest last date first, then larger first), optionally only those active since `since`."""
         rows = self._query(
-            """SELECT m.story_id, m.article_id, m.copy_of, m.published, m.source, m.vector, a.title, a.updated_at
+            """SELECT m.story_id, m.article_id, m.copy_of, m.published, m.source, m.vector, a.title, m.sha256
                FROM story_members m JOIN articles a ON a.id=m.article_id ORDER BY m.published, m.article_id""")
-        visits = {sid: datetime.fromisoformat(at) for sid, at in self._query("SELECT story_id, visited_at FROM story_visits")}
+        visits = {sid: (datetime.fromisoformat(at), set(json.loads(seen)))
+                  for sid, at, seen in self._query("SELECT story_id, visited_at, seen FROM story_visits")}
         groups: dict[str, list[tuple]] = {}
         for row in rows:
             if ids is None or row[0] in ids:
@@ -302,8 +303,8 @@ class StoryBook:
                 continue
             story = _story(sid, members)
             if sid in visits:
-                story.visited_at = visits[sid]
-                story.new_articles = [m[1] for m in members if datetime.fromisoformat(m[7]) > visits[sid]]
+                story.visited_at, seen = visits[sid]
+                story.new_articles = [m[1] for m in members if f"{m[1]}@{m[7]}" not in seen]
             out.append(story)
         out.sort(key=lambda s: (-(s.last or date.min).toordinal(), -s.size, s.id))
         return out
@@ -315,7 +316,7 @@ class StoryBook:
         for i in range(0, len(article_ids), 500):
             part = article_ids[i:i + 500]
             rows += self._query(
-                f"""SELECT ?, m.article_id, m.copy_of, m.published, m.source, m.vector, a.title, a.updated_at
+                f"""SELECT ?, m.article_id, m.copy_of, m.published, m.source, m.vector, a.title, m.sha256
                     FROM story_members m JOIN articles a ON a.id=m.article_id WHERE m.article_id IN ({",".join("?" * len(part))})""",
                 (story_id, *part))
         rows.sort(key=lambda r: (r[3] or "", r[1]))
@@ -341,12 +342,15 @@ class StoryBook:
         rows = self._query("SELECT max(replaced_at) FROM story_versions WHERE article_id=?", (article_id,))
         return rows[0][0] if rows else None
 
-    def visit(self, story_id: str, when: datetime | None = None) -> datetime | None:
-        """Record a visit to a story; returns the previous one (None the first time)."""
-        when = when or datetime.now(timezone.utc)
+    def visit(self, story_id: str) -> datetime | None:
+        """Record a visit to a story: the article versions it holds now are seen (later ones are
+        its `new_articles`). Returns the previous visit's time (None the first time)."""
         with self._transaction() as db:
             row = db.execute("SELECT visited_at FROM story_visits WHERE story_id=?", (story_id,)).fetchone()
-            db.execute("INSERT OR REPLACE INTO story_visits VALUES (?, ?)", (story_id, when.isoformat(timespec="seconds")))
+            seen = [f"{a}@{sha}" for a, sha in db.execute("SELECT article_id, sha256 FROM story_members WHERE story_id=?",
+                                                         (story_id,))]
+            db.execute("INSERT OR REPLACE INTO story_visits VALUES (?, ?, ?)",
+                       (story_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), json.dumps(seen)))
         return datetime.fromisoformat(row[0]) if row else None
 
 

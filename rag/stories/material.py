@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.models import Article
-from rag.stories.cluster import source_of
 from rag.stories.models import Story
 
 
@@ -38,9 +37,9 @@ class Material:
         return [self.articles[a] for a in self.story.articles if a not in self.story.copies and a in self.articles]
 
     def independent(self, a: str, b: str) -> bool:
-        """Different outlets, and not near-copies of one text."""
-        root_a, root_b = self.story.copies.get(a, a), self.story.copies.get(b, b)
-        return root_a != root_b and source_of(self.articles[a]) != source_of(self.articles[b])
+        """Two texts, not near-copies of one (syndication, a republished release). Articles of one
+        outlet count as independent: its reporters update and correct each other's figures."""
+        return a != b and self.story.copies.get(a, a) != self.story.copies.get(b, b)
 
 
 def load(story: Story, registry) -> Material:

@@ -21,7 +21,7 @@ class Story(BaseModel):
     last: date | None = None
     copies: dict[str, str] = Field(default_factory=dict)  # article id -> the article it is a near-copy of
     visited_at: datetime | None = None  # the reader's last visit (the UI records visits)
-    new_articles: list[str] = Field(default_factory=list)  # added or updated since that visit
+    new_articles: list[str] = Field(default_factory=list)  # added or changed since that visit
 
     @property
     def size(self) -> int:
