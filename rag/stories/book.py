@@ -220,17 +220,20 @@ class StoryBook:
 
     def _original_of(self, db: sqlite3.Connection, f: cluster.Features) -> str | None:
         """The article `f` is a near-copy of (an original, never a copy), if any."""
-        seen: set[str] = set()
-        for band, key in enumerate(cluster.band_keys(f.signature)):
-            for (other,) in db.execute("SELECT article_id FROM story_bands WHERE band=? AND key=?", (band, key)):
-                if other in seen or other == f.article_id:
-                    continue
-                seen.add(other)
-                row = db.execute("SELECT signature, shingles, copy_of FROM story_members WHERE article_id=?",
-                                 (other,)).fetchone()
-                if row and cluster.is_near_copy(f, np.frombuffer(row[0], dtype=np.uint64), row[1]):
-                    return row[2] or other
-        return None
+        keys = cluster.band_keys(f.signature)
+        pairs = ",".join("(?, ?)" for _ in keys)
+        rows = db.execute(
+            f"""SELECT m.article_id, m.signature, m.shingles, m.copy_of FROM story_members m WHERE m.article_id IN
+                (SELECT article_id FROM story_bands WHERE (band, key) IN (VALUES {pairs}))""",
+            tuple(x for band, key in enumerate(keys) for x in (band, key))).fetchall()
+        best, best_j = None, -1.0
+        for other, values, shingles, copy_of in rows:
+            values = np.frombuffer(values, dtype=np.uint64)
+            if other != f.article_id and cluster.is_near_copy(f, values, shingles):
+                j = cluster.jaccard(f.signature, values)
+                if j > best_j:
+                    best, best_j = copy_of or other, j
+        return best
 
     @staticmethod
     def _count_in(db: sqlite3.Connection, sid: str, names: dict[str, int], vector: np.ndarray, sign: int) -> None:

@@ -66,9 +66,13 @@ def candidate_dates(material: Material) -> dict[date, _Date]:
     return out
 
 
-def rank_dates(dates: dict[date, _Date], originals: int) -> list[_Date]:
+def dates_kept(originals: int, per_article: float = DATES_PER_ARTICLE) -> int:
+    return int(min(MAX_DATES, max(MIN_DATES, round(per_article * originals))))
+
+
+def rank_dates(dates: dict[date, _Date], originals: int, per_article: float = DATES_PER_ARTICLE) -> list[_Date]:
     """The top dates by mentions (ties: the date more articles mention), how many by story size."""
-    keep = int(min(MAX_DATES, max(MIN_DATES, round(DATES_PER_ARTICLE * originals))))
+    keep = dates_kept(originals, per_article)
     ranked = sorted(dates.values(), key=lambda d: (-d.weight, -len({l.article.id for l in d.text_lines}), d.day))
     return ranked[:keep]
 
@@ -84,9 +88,10 @@ def _central(lines: list[Line]) -> list[tuple[Line, float]]:
     return [(lines[i], float(scores[i])) for i in order]
 
 
-def build(material: Material, since: date | None = None, until: date | None = None) -> Timeline:
+def build(material: Material, since: date | None = None, until: date | None = None,
+          per_article: float = DATES_PER_ARTICLE) -> Timeline:
     """The story's timeline, chronological, each entry cited verbatim."""
-    chosen = rank_dates(candidate_dates(material), len(material.originals()))
+    chosen = rank_dates(candidate_dates(material), len(material.originals()), per_article)
     picked: list[tuple[_Date, list[tuple[Line, float]], str]] = []
     for d in sorted(chosen, key=lambda d: -d.weight):
         lines, source = (d.text_lines, "text") if d.text_lines else (d.published_lines, "published")
@@ -144,5 +149,4 @@ def publication_baseline(material: Material) -> list[date]:
     for article in material.originals():
         if article.published:
             counts[article.published] += 1
-    keep = int(min(MAX_DATES, max(MIN_DATES, round(DATES_PER_ARTICLE * len(material.originals())))))
-    return sorted(sorted(counts, key=lambda d: (-counts[d], d))[:keep])
+    return sorted(sorted(counts, key=lambda d: (-counts[d], d))[:dates_kept(len(material.originals()))])
