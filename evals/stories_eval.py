@@ -141,7 +141,7 @@ class ClusterRun:
     chunks: clustering reads headlines, leads, names and text, never the chunk index)."""
 
     def __init__(self, articles: list[Article], work: Path, embedder):
-        from rag.registry import Registry
+        from rag.store.registry import Registry
         from rag.stories.book import StoryBook
 
         work.mkdir(parents=True, exist_ok=True)
@@ -395,7 +395,7 @@ def eval_disagreements(library, gold: Gold, articles: dict[str, Article]) -> dic
 
 def _number_mismatch(read, claims_in) -> list:
     """Baseline: sentences of different articles whose numbers differ (nothing else checked)."""
-    from rag.citations import make_citation
+    from rag.verify.citations import make_citation
 
     lines = [(l, {c.value for c in claims_in(l.text)}) for a in read.originals() for l in read.lines.get(a.id, [])]
     lines = [(l, v) for l, v in lines if v]

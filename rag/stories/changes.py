@@ -19,7 +19,7 @@ from datetime import date
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from rag.citations import make_citation
+from rag.verify.citations import make_citation
 from rag.models import Article
 from rag.stories.cluster import source_of
 from rag.stories.disagree import number_pairs

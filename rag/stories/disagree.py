@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from rag.citations import make_citation
+from rag.verify.citations import make_citation
 from rag.stories.cluster import source_of
 from rag.stories.material import Line, Material
 from rag.stories.models import Disagreement

@@ -16,7 +16,7 @@ from datetime import date
 
 import numpy as np
 
-from rag.citations import make_citation
+from rag.verify.citations import make_citation
 from rag.stories.cluster import source_of
 from rag.stories.dates import mentions
 from rag.stories.material import Line, Material

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from rag.cli import data_dir_option, emit_json, json_option, open_library
+from rag.cli.common import data_dir_option, emit_json, json_option, open_library
 from rag.safe_output import clean
 
 _DATE = click.DateTime(["%Y-%m-%d"])
