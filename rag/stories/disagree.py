@@ -16,13 +16,16 @@ from rag.verify.citations import make_citation
 from rag.stories.cluster import source_of
 from rag.stories.material import Line, Material
 from rag.stories.models import Disagreement
-from rag.stories.numbers import NumberClaim, claims_in, comparable, consistent
+from rag.stories.numbers import NumberClaim, bare, claims_in, comparable, consistent
 
-PAIR_COSINE = 0.55  # two sentences compared at all must be at least this similar (about the same event)
-CLAIM_COSINE = 0.75  # attributed claims: this similar, and one denies what the other states
+PAIR_COSINE = 0.6  # two sentences compared at all must be at least this similar (about the same event)
+BARE_COSINE = 0.85  # bare percentages ("48%") compare only in sentences this similar (the same poll, the same result)
+SAME_STATEMENT = 0.95  # this similar is one statement quoted twice (with and without quotation marks), not a contradiction
+CLAIM_COSINE = 0.85  # attributed claims: this similar, and one denies (outside quotation marks) what the other states
 TOP_FLAGS = 5  # flags shown per story
 _REPORTING = re.compile(r"\b(said|says|told|according to|claimed|claims|denied|denies|insisted|stated|announced|"
                         r"confirmed|reported|alleged)\b", re.I)
+_QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]")
 _NEGATION = re.compile(r"\b(not|no|never|denied|denies|deny|false|falsely|rejected|rejects|refuted|without)\b|n't\b", re.I)
 
 
@@ -58,7 +61,8 @@ def judge(la: Line, ca: NumberClaim, lb: Line, cb: NumberClaim) -> tuple[str | N
     earlier first."""
     (la, ca), (lb, cb) = sorted([(la, ca), (lb, cb)], key=lambda p: (p[0].article.published or date.min))
     found = Found(la, lb, ca, cb)
-    if not comparable(ca, cb) or ca.value == cb.value or float(la.vector @ lb.vector) < PAIR_COSINE:
+    cosine = float(la.vector @ lb.vector)
+    if not comparable(ca, cb) or ca.value == cb.value or cosine < (BARE_COSINE if bare(ca) else PAIR_COSINE):
         return None, found
     if (lb.article.published or date.min) > (la.article.published or date.min) and cb.value > ca.value:
         return "update", found
@@ -70,6 +74,11 @@ def judge_lines(a: Line, b: Line) -> str | None:
     pair is one, else None."""
     verdicts = {judge(a, ca, b, cb)[0] for ca in claims_in(a.text) for cb in claims_in(b.text)}
     return "update" if "update" in verdicts else "disagree" if "disagree" in verdicts else None
+
+
+def _denies(text: str) -> bool:
+    """A negation in the sentence's own words (quoted speech taken out)."""
+    return bool(_NEGATION.search(_QUOTED.sub(" ", text)))
 
 
 def _within(day: date | None, since: date | None, until: date | None) -> bool:
@@ -85,7 +94,7 @@ def claim_pairs(material: Material, since: date | None = None, until: date | Non
         for b in attributed[i + 1:]:
             if a.article.id == b.article.id or not material.independent(a.article.id, b.article.id):
                 continue
-            if float(a.vector @ b.vector) >= CLAIM_COSINE and bool(_NEGATION.search(a.text)) != bool(_NEGATION.search(b.text)):
+            if CLAIM_COSINE <= float(a.vector @ b.vector) < SAME_STATEMENT and _denies(a.text) != _denies(b.text):
                 out.append((a, b))
     return out
 

@@ -87,6 +87,13 @@ def claims_in(sentence: str) -> list[NumberClaim]:
             continue
         if not m["cur"] and not m["scale"] and re.fullmatch(r"(19|20)\d\d", raw):
             continue  # a year
+        if (re.match(r"\s+[A-Z]", after) and not m["scale"]) or re.search(r"[A-Z][\w-]*\s+$", sentence[max(0, m.start() - 20):m.start()]) \
+                and m.start() > 0 and not m["bound"] and not m["cur"]:
+            continue  # part of a name: "Boeing 737 Max 9", "Flight 1282", "Title 42"
+        if re.match(r"\s+percentage points?\b", after, re.I):
+            unit_pp = True
+        else:
+            unit_pp = False
         words = [w.lower() for w in _WORD.findall(re.split(r"[,;:.!?()\[\]\u2014]", after, maxsplit=1)[0])[:6]]
         counted = next((w for w in words if w not in _SKIP_NOUNS), "")
         if counted in _NOT_COUNTED:
@@ -94,11 +101,11 @@ def claims_in(sentence: str) -> list[NumberClaim]:
         event = next((EVENTS[w] for w in words if w in EVENTS), "")
         if not event:
             event = next((EVENTS[w.lower()] for w in _WORD.findall(sentence[max(0, m.start() - 40):m.start()]) if w.lower() in EVENTS), "")
-        unit = "%" if m["pct"] else (m["cur"] or "")
+        unit = "%" if m["pct"] else "pp" if unit_pp else (m["cur"] or "")
         if not unit and not counted:
             continue
-        if unit:
-            counted = counted if not m["pct"] else ""
+        if m["pct"] or unit_pp:
+            counted = ""
         low, high = _bounds(value, m["bound"])
         out.append(NumberClaim(value, low, high, unit, counted if counted != event else "", event, m.start(), m.end(),
                                m.group()))
@@ -106,12 +113,19 @@ def claims_in(sentence: str) -> list[NumberClaim]:
 
 
 def comparable(a: NumberClaim, b: NumberClaim) -> bool:
-    """About the same thing: the same unit, counted noun and event (an event is required for counts)."""
+    """Possibly about the same thing: the same unit and event, and the same counted noun (one may
+    be unnamed when an event names what happened). Claims with neither noun nor event (a bare
+    percentage) are comparable only in near-identical sentences: the caller checks that."""
     if a.unit != b.unit or a.event != b.event:
         return False
-    if not a.event and not a.unit:
-        return False
-    return a.counted == b.counted or not (a.counted and b.counted)
+    if a.event:
+        return a.counted == b.counted or not (a.counted and b.counted)
+    return a.counted == b.counted and (bool(a.counted) or bool(a.unit))
+
+
+def bare(claim: NumberClaim) -> bool:
+    """A number with a unit but nothing counted and no event ("48%")."""
+    return not claim.counted and not claim.event
 
 
 def consistent(a: NumberClaim, b: NumberClaim) -> bool:
