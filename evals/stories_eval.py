@@ -472,7 +472,7 @@ def fit(args) -> dict:
         trial(top["join"], top["name_weight"], window)
     headline = [(t, bcubed(gold, headline_baseline(docs, t))["f1"]["mean"]) for t in (0.15, 0.2, 0.25, 0.3, 0.4, 0.5)]
     library = small_library(gold, articles, Path(args.work) / "library-dev")
-    novelty = [(t, eval_changes(library, gold, articles, t)) for t in (0.6, 0.65, 0.7, 0.75, 0.8, 0.85)]
+    novelty = [(t, eval_changes(library, gold, articles, t)) for t in (0.7, 0.75, 0.8, 0.85, 0.9)]
     dates = [(t, eval_timelines(library, gold, articles, t)["date_f1"]["mean"]) for t in (0.3, 0.45, 0.6, 0.8, 1.0)]
     return {"clustering_best": best(), "clustering_grid": results,
             "headline_baseline": headline, "timeline_dates_per_article": dates,
