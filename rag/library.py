@@ -23,6 +23,7 @@ from rag.errors import ArticleNotFound, InputError, LLMError
 from rag.evidence import Found, select_evidence
 from rag.verify.judge import make_judge
 from rag.models import AddResult, Answer, Article, ArticleSummary, Loaded, Searching, Turn
+from rag.intent import intent_detector
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
 from rag.safe_output import redact
@@ -46,6 +47,7 @@ class Library:
         self.store = Store(self.settings, self.embedder)
         self.retriever = HybridRetriever(self.store, self.embedder, self.settings.rrf_k)
         self.judge = make_judge(self.settings, self.embedder)  # offline: answers are verified fast
+        self.intents = intent_detector(self.embedder)
         self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold, store=self.store)
         self._llm_answerers: dict[tuple, object] = {}  # per LLM endpoint (the configured one, the UI's local one)
         self._llm_lock = threading.Lock()
@@ -309,7 +311,7 @@ class Library:
     def understand(self, question: str, as_of: date | None = None) -> Query:
         """The question's intent and dates, relative ones resolved against `as_of` (default: the
         newest published date in the library)."""
-        return understand(question, as_of or self.reference_date())
+        return understand(question, as_of or self.reference_date(), classify=self.intents)
 
     def evidence(
         self,
@@ -332,7 +334,7 @@ class Library:
         """
         self.store.refresh()  # articles another process added or removed since
         query = question if isinstance(question, Query) else self.understand(question, as_of)
-        recency = query.as_of if query.intent == "latest" and not (query.since or query.until) else None
+        recency = query.as_of if query.intent in ("latest", "changes") and not (query.since or query.until) else None
         prefer = DatePreference(query.since, query.until, recency, self.settings.recency_half_life_days)
         retrieved = self.retriever.retrieve(query.text, k or self.settings.top_k, since=since, until=until,
                                             mode=retrieval, prefer=prefer, published=self.published_dates)

@@ -166,3 +166,14 @@ def test_timeline_and_changes_answers_number_every_line_and_cite_verbatim(librar
         assert [c.n for c in shaped.citations] == list(range(1, len(shaped.citations) + 1))
         assert all(f"[{c.n}]" in shaped.answer for c in shaped.citations)
         assert all(library.article(c.article_id).text[c.start:c.end] == c.quote for c in shaped.citations)
+
+
+def test_questions_about_development_and_change_get_timeline_and_changes_answers(library):
+    timeline = library.ask("How did the Valtoria floods develop?")
+    assert timeline.query.intent == "timeline" and timeline.answer.startswith("How the story")
+    changes = library.ask("What changed in the Valtoria floods since March 6, 2024?")
+    assert changes.query.intent == "changes" and changes.answer.startswith("What changed in")
+    assert "→" in changes.answer  # the updated death toll
+    for answer in (timeline, changes):
+        assert answer.citations and not answer.abstained
+        assert all(library.article(c.article_id).text[c.start:c.end] == c.quote for c in answer.citations)
