@@ -84,7 +84,7 @@ def _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, 
     with _bar(len(questions), "asking", "question") as qbar:
         for question in questions:
             answer, latency = runner.ask(library, question, config)
-            results.append(runner.score(library, question, answer, latency, judge, k))
+            results.append(runner.score(library, question, answer, latency, judge, k, with_choices=with_choices))
             qbar.update(1)
     summary = runner.summarize(results, {
         "format": fmt, "dataset": str(dataset), "corpus": str(corpus) if corpus else None, "limit": limit,

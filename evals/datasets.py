@@ -260,7 +260,8 @@ def load_jsonl(path: str | Path, corpus: str | Path) -> EvalSet:
                                  f"{ev['quote'][:60]!r}")
             spans.append(found[0])
         history = [{"question": t["question"], "answer": t["answer"]} for t in rec.get("history", [])]
-        meta = {"category": rec["category"]} if rec.get("category") else {}
+        # `intent`: the kind of answer the question's writer expected (per-intent reporting).
+        meta = {key: rec[key] for key in ("category", "intent") if rec.get(key)}
         questions.append(EvalQuestion(str(rec["id"]), rec["question"], list(rec.get("answers", [])), spans,
                                       answerable=bool(rec.get("answerable", True)), history=history, meta=meta))
     return EvalSet(list(articles.values()), questions)

@@ -2,7 +2,8 @@
 
 - Answer: exact match and token F1 with SQuAD's answer normalisation (Rajpurkar et al. 2016,
   the official `evaluate-v1.1.py`); `contains_gold` = a normalised gold answer occurs in the
-  answer or its cited quotes.
+  answer or its cited quotes; multiple choice (RealTimeQA, Kasai et al. 2023): the option the
+  answer names (`picked_choice`) equals the gold option.
 - Retrieval: rank of the first retrieved chunk that overlaps a gold evidence span; hit@n, MRR@10.
 - Citations: ALCE (Gao et al. 2023, "Enabling LLMs to generate text with citations"): recall =
   statements whose citations, joined, support them; precision = citations that are not
@@ -52,6 +53,18 @@ def token_f1(prediction: str, golds: list[str]) -> float:
 def contains_gold(texts: list[str], golds: list[str]) -> float:
     """1.0 when some normalised gold answer occurs (on word boundaries) in one of `texts`."""
     return float(any(contains_answer(t, golds) for t in texts))
+
+
+def picked_choice(texts: list[str], choices: list[str]) -> str | None:
+    """The multiple-choice option an answer names: the one whose normalised text occurs earliest
+    (on word boundaries) in the first of `texts` naming any (the answer, then its quotes)."""
+    for text in texts:
+        hay = f" {normalize_answer(text)} "
+        found = [(hay.find(f" {normalize_answer(c)} "), c) for c in choices if normalize_answer(c)]
+        found = [(pos, c) for pos, c in found if pos >= 0]
+        if found:
+            return min(found)[1]
+    return None
 
 
 def retrieval_rank(retrieved: list[RetrievedChunk], gold: list[GoldSpan]) -> int | None:

@@ -88,8 +88,12 @@ def question_date(question: EvalQuestion) -> date | None:
     return date(*map(int, match.groups())) if match else None
 
 
-def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, judge, k: int) -> dict:
-    """Everything recorded for one question: gold, answer, citations, retrieval and verdicts."""
+def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, judge, k: int,
+          with_choices: bool = False) -> dict:
+    """Everything recorded for one question: gold, answer, citations, retrieval and verdicts.
+    With `with_choices` (the options were put to the answerer) the option the answer names is
+    scored against the gold option, over every question that has options: multiple-choice
+    accuracy, where an abstention or an answer naming no option counts as wrong."""
     quotes = [c.quote for c in answer.citations]
     plain = metrics.strip_markers(answer.answer)
     verdicts: dict = {"abstained": answer.abstained}
@@ -111,10 +115,10 @@ def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, ju
             short = answer.answer_span.text if answer.answer_span and not answer.abstained else ""
             verdicts["short_em"] = metrics.exact_match(short, question.answers) if short else 0.0
             verdicts["short_f1"] = metrics.token_f1(short, question.answers) if short else 0.0
-        choices = question.meta.get("choices")
-        if choices and question.answers:
-            verdicts["choice"] = _picked_choice([plain, *quotes], choices)
-            verdicts["choice_correct"] = float(verdicts["choice"] == question.answers[0])
+    choices = question.meta.get("choices")
+    if with_choices and choices and question.answers:
+        verdicts["choice"] = None if answer.abstained else metrics.picked_choice([plain, *quotes], choices)
+        verdicts["choice_correct"] = float(verdicts["choice"] == question.answers[0])
     if not answer.abstained:
         alce = metrics.alce_citations(answer.answer, answer.citations, judge)
         verdicts["statements_supported"] = alce.recall
@@ -124,6 +128,7 @@ def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, ju
         "id": question.id,
         "question": question.question,
         "intent": answer.query.intent if answer.query else None,
+        "gold_intent": question.meta.get("intent"),
         "category": question.meta.get("category"),
         "history": question.history,
         "answerable": question.answerable,
@@ -146,17 +151,6 @@ def citation_valid(library, citation) -> bool:
         return False
 
 
-def _picked_choice(texts: list[str], choices: list[str]) -> str | None:
-    """The option named earliest in the answer (then its quotes); None when none is named."""
-    for text in texts:
-        hay = f" {metrics.normalize_answer(text)} "
-        found = [(hay.find(f" {metrics.normalize_answer(c)} "), c) for c in choices if metrics.normalize_answer(c)]
-        found = [(pos, c) for pos, c in found if pos >= 0]
-        if found:
-            return min(found)[1]
-    return None
-
-
 def per_question_values(results: list[dict]) -> dict[str, list[float]]:
     """The per-question (or per-citation) 0/1 or real values behind each summary rate."""
     v = [r["verdicts"] for r in results]
@@ -171,7 +165,7 @@ def per_question_values(results: list[dict]) -> dict[str, list[float]]:
         "answer.f1": [x["f1"] for x in answerable if "f1" in x],
         "answer.short_em": [x["short_em"] for x in answerable if "short_em" in x],
         "answer.short_f1": [x["short_f1"] for x in answerable if "short_f1" in x],
-        "answer.choice_accuracy": [x["choice_correct"] for x in answerable if "choice_correct" in x],
+        "answer.choice_accuracy": [x["choice_correct"] for x in v if "choice_correct" in x],
         "citations.valid_rate": [float(ok) for x in v for ok in x["citations_valid"]],
         "citations.recall": [float(np.mean(x["statements_supported"])) for x in v if x.get("statements_supported")],
         "citations.precision": [float(np.mean(x["citations_precise"])) for x in v if x.get("citations_precise")],
@@ -206,12 +200,23 @@ def summarize(results: list[dict], config: dict) -> dict:
         summary["latency_ms.p50"] = round(float(np.percentile(latencies, 50)), 1)
         summary["latency_ms.p95"] = round(float(np.percentile(latencies, 95)), 1)
     summary["ci"] = ci
+    labelled = [r for r in results if r.get("gold_intent")]
+    if labelled:
+        summary["intent.accuracy"] = round(float(np.mean([r["intent"] == r["gold_intent"] for r in labelled])), 4)
     for field in ("intent", "category"):
-        groups = sorted({r.get(field) for r in results if r.get(field)})
+        groups = sorted({_group(r, field) for r in results if _group(r, field)})
         if groups and field == "intent" or len(groups) > 1:
-            summary[f"by_{field}"] = {g: _rates([r for r in results if r.get(field) == g]) for g in groups}
+            summary[f"by_{field}"] = {g: _rates([r for r in results if _group(r, field) == g]) for g in groups}
     summary["config"] = config
     return summary
+
+
+def _group(result: dict, field: str) -> str | None:
+    """A question's group: for intents, the one its dataset row expects when it names one (so a
+    misread question is scored with its kind), else the one the query understanding gave."""
+    if field == "intent":
+        return result.get("gold_intent") or result.get("intent")
+    return result.get(field)
 
 
 def _rates(results: list[dict]) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +24,20 @@ from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.web import Fetcher, fetch_article, is_url
 from rag.models import (AddResult, Answer, Article, ArticlePage, ArticleSummary, Chunk, Loaded, Origin, RetrievedChunk,
                         SearchHit, Searching, Sentence, Turn)
+from rag.intent import intent_detector
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
 from rag.safe_output import redact
+from rag.stories.models import Changes, Story, Timeline
 from rag.settings import Settings
 from rag.store import Progress, Store
 from rag.verify.citations import verify_all, verify_span
 from rag.verify.judge import Judge, make_judge
+from rag.stories.book import StoryBook
+from rag.stories.reader import StoryReader
+
+# "What changed?" without a date: the last week before the library's newest article.
+CHANGES_DEFAULT_DAYS = 7
 
 
 class Library:
@@ -42,6 +49,7 @@ class Library:
         self.store = Store(self.settings, self.embedder)
         self.retriever = HybridRetriever(self.store, self.embedder, self.settings.rrf_k)
         self.judge = make_judge(self.settings, self.embedder)  # offline: answers are verified fast
+        self.intents = intent_detector(self.embedder)
         self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold, store=self.store)
         self._llm_answerers: dict[tuple, object] = {}  # per LLM endpoint (the configured one, the UI's local one)
         self._llm_lock = threading.Lock()
@@ -49,6 +57,8 @@ class Library:
         self._fetcher: Fetcher | None = None
         self._feeds = None
         self._ingest_lock = threading.Lock()
+        self._stories = StoryReader(StoryBook(self.settings.registry_path), self.store.registry, self.embedder.embed_array,
+                                    self.store.writing, lambda q, k: self.retriever.retrieve(q, k))
 
     # -- articles -----------------------------------------------------------------------------
 
@@ -134,12 +144,22 @@ class Library:
         return self._add_loaded([Loaded(a.id, a) for a in articles], progress)
 
     def _add_loaded(self, loaded: list[Loaded], progress: Progress | None) -> list[AddResult]:
-        return self.store.add(loaded, progress)
+        with self.store.writing():
+            # Stories: the versions this add replaces are kept for `revised` changes, and each
+            # indexed article joins a story (rag/stories/book.py).
+            previous = {a.id: a for a in (self.store.registry.find(i.article.id) or self.store.registry.find_by_url(i.article.url)
+                                          for i in loaded if i.article is not None) if a is not None}
+            results = self.store.add(loaded, progress)
+            self._stories.assign({r.article_id: previous[r.article_id] for r in results
+                                  if r.status == "updated" and r.article_id in previous})
+        return results
 
     def remove(self, article_id: str) -> ArticleSummary:
         """Remove an article from the registry, Chroma and BM25."""
         summary = self.article_summary(article_id)
-        self.store.remove([article_id])
+        with self.store.writing():
+            self.store.remove([article_id])
+            self._stories.assign()  # stories: the article leaves its story
         return summary
 
     def ready_count(self) -> int:
@@ -183,6 +203,53 @@ class Library:
             if summary.id == article_id:
                 return summary
         raise ArticleNotFound(f"no article with id {article_id!r} (see `rag list`)")
+
+    # -- stories (rag/stories) ------------------------------------------------------------------
+
+    def stories(self, since: date | None = None) -> list[Story]:
+        """Stories, newest first; only those with an article published on or after `since`."""
+        return self._stories.stories(since)
+
+    def story(self, query_or_id: str) -> Story:
+        """The story with this id, or the one a query's best-matching articles belong to."""
+        return self._stories.find(query_or_id)
+
+    def story_from(self, article_ids: list[str]) -> Story:
+        """A story made of these articles (evaluating timelines and changes on a given story)."""
+        return self._stories.story_from(article_ids)
+
+    def timeline(self, query_or_id: str | Story, since: date | None = None, until: date | None = None) -> Timeline:
+        """A story's dated entries (each cited verbatim) and its disagreements, between since and until.
+        `query_or_id`: a story id, words naming the story, or a Story."""
+        return self._stories.timeline(query_or_id, since, until)
+
+    def changes(self, query_or_id: str | Story, since: date) -> Changes:
+        """What a story's articles published on or after `since` add: new, updated and revised."""
+        return self._stories.changes(query_or_id, since)
+
+    def _story_answer(self, query: Query):
+        """A timeline or changes answer for the story the question names; None when none matches."""
+        from rag.stories.answers import changes_answer, timeline_answer
+        from rag.stories.reader import StoryNotFound
+
+        try:
+            if query.intent == "timeline":
+                return timeline_answer(self.timeline(query.text, query.since, query.until))
+            since = query.since or (query.as_of or date.today()) - timedelta(days=CHANGES_DEFAULT_DAYS)
+            return changes_answer(self.changes(query.text, since))
+        except StoryNotFound:
+            return None
+
+    def _shaped_answer(self, question: str, standalone: str, query: Query, shaped, t0: float, t1: float) -> Answer:
+        verify_all(shaped.citations, self.store.registry.articles(sorted({c.article_id for c in shaped.citations})))
+        t2 = time.perf_counter()
+        return Answer(question=question, standalone_question=standalone, mode="extractive", answer=shaped.answer,
+                      citations=shaped.citations, claims=shaped.claims, query=query,
+                      timings_ms={"condense": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000})
+
+    def visit_story(self, story_id: str) -> datetime | None:
+        """Record a visit (the UI's "new since your last visit"); returns the previous one."""
+        return self._stories.visit(story_id)
 
     # -- maintenance --------------------------------------------------------------------------
 
@@ -258,7 +325,7 @@ class Library:
     def understand(self, question: str, as_of: date | None = None) -> Query:
         """The question's intent and dates, relative ones resolved against `as_of` (default: the
         newest published date in the library)."""
-        return understand(question, as_of or self.reference_date())
+        return understand(question, as_of or self.reference_date(), classify=self.intents)
 
     def evidence(
         self,
@@ -283,7 +350,7 @@ class Library:
         """
         self.store.refresh()  # articles another process added or removed since
         query = question if isinstance(question, Query) else self.understand(question, as_of)
-        recency = query.as_of if query.intent == "latest" and not (query.since or query.until) else None
+        recency = query.as_of if query.intent in ("latest", "changes") and not (query.since or query.until) else None
         prefer = DatePreference(query.since, query.until, recency, self.settings.recency_half_life_days)
         retrieved = self.retriever.retrieve(query.text, k or self.settings.top_k, since=since, until=until,
                                             mode=retrieval, prefer=prefer, published=self.published_dates, only=only)
@@ -344,6 +411,11 @@ class Library:
         query = self.understand(standalone, as_of)
         yield Searching(query)
         t1 = time.perf_counter()
+        if query.intent in ("timeline", "changes"):  # stories: a timeline or changes answer (rag/stories/answers.py)
+            shaped = self._story_answer(query)
+            if shaped is not None:
+                yield self._shaped_answer(question, standalone, query, shaped, t0, t1)
+                return
         found = self.evidence(query, k=k, since=since, until=until, retrieval=retrieval, only=only)
         articles = found.articles
         t2 = time.perf_counter()

@@ -1,9 +1,9 @@
 """Query understanding: what kind of answer a question asks for, and which dates it names.
 
-Rules over plain language, no model: news readers phrase these few question kinds in a small
-number of ways, and a rule that misfires is easy to see and fix (the bundled eval set reports
-every metric per intent). Relative dates ("yesterday", "last month", "this week") resolve
-against a reference date, `as_of`: by default the newest published date in the library (the
+The intent comes from a classifier over the question's embedding (rag/intent.py, fitted on
+outside questions by evals/fit_intent.py), passed in as `classify`; `rag eval` reports every
+metric per intent. Dates come from regular expressions over plain language. Relative dates
+("yesterday", "last month", "this week") resolve against a reference date, `as_of`: by default the newest published date in the library (the
 corpus's "now"), or one the caller gives (`rag ask --as-of`, the UI setting, a RealTimeQA
 question's own date).
 """
@@ -13,36 +13,16 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
-from typing import Literal
+from typing import Callable, Literal
 
 from pydantic import BaseModel
 
-Intent = Literal["factoid", "when", "summary", "latest", "compare"]
+Intent = Literal["factoid", "when", "summary", "latest", "compare", "timeline", "changes"]
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-
-_COMPARE = re.compile(
-    r"\b(compare|comparison|contrast|differ|difference|differences|versus|vs\.?)\b|"
-    r"^\s*how (did|do|does|were|are|was) .+\b(and|or)\b .+\b(differ|compare|each|both|respond|react|describe|see|view)\b|"
-    r"\bboth\b.+\band\b|\b(and|or) .+? each\b",
-    re.I,
-)
-_LATEST = re.compile(
-    r"\b(latest|most recent|newest|recent(ly)?|lately|this week|past week|last few days|"
-    r"current(ly)?|up to date|news (on|about)|any news|what'?s new|update on|updates on)\b",
-    re.I,
-)
-_SUMMARY = re.compile(
-    r"\b(summari[sz]e|summary|overview|key points|main points|gist|tell me about|what happened|"
-    r"what (is|was) said|what did .+? (say|said|announce|announced|state|tell|report|reveal|"
-    r"warn|propose|claim|argue|discuss|conclude|emphasi[sz]e|stress)|"
-    r"what (does|do) .+? (say|announce|report))\b",
-    re.I,
-)
-_WHEN = re.compile(r"^\s*(when|on what (date|day)|what (date|day)|which (date|day)|in what (year|month))\b", re.I)
 
 _ISO = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")
 _MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{{4}}))?", re.I)
@@ -75,7 +55,7 @@ class Query(BaseModel):
     def describe(self) -> str:
         """A short human line: "latest news, published 2025-11-01 to 2025-11-30"."""
         label = {"factoid": "a fact", "when": "a date", "summary": "a summary", "latest": "the latest news",
-                 "compare": "a comparison"}[self.intent]
+                 "compare": "a comparison", "timeline": "a timeline", "changes": "what changed"}[self.intent]
         if self.since and self.until:
             window = f"published {self.since.isoformat()} to {self.until.isoformat()}"
         elif self.since:
@@ -92,20 +72,6 @@ class Query(BaseModel):
 
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
-
-
-def detect_intent(text: str) -> Intent:
-    """The kind of answer asked for; the first matching rule wins (compare before summary, since
-    "how did A and B describe X" is a comparison that also looks like a summary)."""
-    if _COMPARE.search(text):
-        return "compare"
-    if _WHEN.search(text):
-        return "when"
-    if _LATEST.search(text):
-        return "latest"
-    if _SUMMARY.search(text):
-        return "summary"
-    return "factoid"
 
 
 def _month_range(year: int, month: int) -> tuple[date, date]:
@@ -202,9 +168,10 @@ def find_dates(text: str, as_of: date | None) -> tuple[date | None, date | None,
     return min(r[0] for r in ranges), max(r[1] for r in ranges), phrases
 
 
-def understand(text: str, as_of: date | None = None) -> Query:
+def understand(text: str, as_of: date | None = None, classify: Callable[[str], Intent] | None = None) -> Query:
     """The intent and dates of a (standalone) question. `as_of` is the reference date for
-    relative dates and recency; without it relative phrases are ignored."""
+    relative dates and recency; without it relative phrases are ignored. `classify` gives the
+    intent (the Library's `IntentDetector`); without one the question is taken as a factoid."""
     since, until, phrases = find_dates(text, as_of)
-    intent = detect_intent(text)
+    intent = classify(text) if classify is not None else "factoid"
     return Query(text=text, intent=intent, since=since, until=until, as_of=as_of, dates=phrases)

@@ -99,3 +99,53 @@ def test_the_judge_reads_a_citation_as_its_card_shows_it():
     answer = "Eurovision 2026: Spain and Ireland withdrew. [1] Wikinews, 2025-12-10: Spain withdrew. [1]"
     assert metrics.alce_citations(answer, [c], WordJudge()).recall == [True, True]
     assert metrics.alce_citations("Spain withdrew from the Olympics. [1]", [c], WordJudge()).recall == [False]
+
+
+def test_picked_choice_is_the_option_named_first():
+    choices = ["Tsai Ing-wen", "Hou Yu-ih", "Lai Ching-te", "Ko Wen-je"]
+    assert metrics.picked_choice(["Lai Ching-te won, beating Hou Yu-ih. [1]"], choices) == "Lai Ching-te"
+    assert metrics.picked_choice(["The corpus does not say.", "Ko Wen-je ran too."], choices) == "Ko Wen-je"
+    assert metrics.picked_choice(["Taiwan held an election."], choices) is None
+    assert metrics.picked_choice(["Hou Yu-ihs"], choices) is None, "options match on word boundaries"
+
+
+def _result(intent, gold_intent, answerable, abstained, contains=None, short_f1=None, choice=None):
+    verdicts = {"abstained": abstained, "citations_valid": []}
+    if answerable and contains is not None:
+        verdicts.update(contains_gold=contains, exact_match=0.0, f1=0.0, short_em=float(short_f1 == 1.0),
+                        short_f1=short_f1 or 0.0)
+    if choice is not None:
+        verdicts["choice_correct"] = choice
+    return {"intent": intent, "gold_intent": gold_intent, "category": None, "answerable": answerable,
+            "verdicts": verdicts, "answer": {"citations": []}, "latency_ms": 1.0}
+
+
+def test_per_intent_rates_group_by_the_expected_intent_and_score_the_classifier():
+    from evals.runner import summarize
+
+    results = [
+        _result("factoid", "factoid", True, False, contains=1.0, short_f1=1.0),
+        _result("summary", "factoid", True, True, contains=0.0),  # misread, and a false abstention
+        _result("factoid", "factoid", False, True),
+        _result("factoid", "factoid", False, False),
+        _result("latest", "latest", True, False, contains=1.0, short_f1=0.5),
+        _result("compare", None, True, False, contains=0.0, short_f1=0.0),  # no label: grouped as understood
+    ]
+    summary = summarize(results, {})
+    assert summary["intent.accuracy"] == 0.8  # 4 of the 5 labelled rows
+    factoid = summary["by_intent"]["factoid"]
+    assert factoid["n"] == 4 and factoid["abstention.on_answerable"] == 0.5
+    assert factoid["abstention.on_unanswerable"] == 0.5 and factoid["answer.contains_gold"] == 0.5
+    assert factoid["answer.short_em"] == 0.5 and factoid["answer.short_f1"] == 0.5
+    assert summary["by_intent"]["latest"]["answer.short_f1"] == 0.5 and "summary" not in summary["by_intent"]
+    assert summary["by_intent"]["compare"]["n"] == 1
+
+
+def test_choice_accuracy_counts_every_question_with_options():
+    from evals.runner import summarize
+
+    results = [_result("factoid", None, True, False, contains=1.0, choice=1.0),
+               _result("factoid", None, False, True, choice=0.0),  # unanswerable from the docs: still scored
+               _result("factoid", None, False, False, choice=1.0),
+               _result("factoid", None, True, False, contains=0.0)]  # run without options: not scored
+    assert summarize(results, {})["answer.choice_accuracy"] == round(2 / 3, 4)

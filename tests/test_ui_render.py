@@ -169,7 +169,7 @@ def test_short_answer_is_bold_in_the_answer_and_highlighted_inside_its_citation(
 def test_the_searched_for_line_says_what_the_question_was_understood_to_ask():
     from rag.query import understand
 
-    query = understand("What is the latest news in January 2026?", date(2026, 1, 12))
+    query = understand("What is the latest news in January 2026?", date(2026, 1, 12), classify=lambda text: "latest")
     answer = Answer(question=query.text, standalone_question=query.text, mode="extractive", answer="x [1]",
                     citations=[citation(1, "Last one.")], query=query)
     out = render.answer_message(answer, turn=1)

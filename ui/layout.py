@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ui import render
+from ui import render, stories
 from ui.handlers import ChatSession, Handlers
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".pdf"]
@@ -105,6 +105,7 @@ def build_app(library, watcher=None, local=None) -> gr.Blocks:
                                         elem_id="confirm-remove")
                     cancel = gr.Button("Cancel", size="sm", scale=0, min_width=100, elem_id="cancel-remove")
                 viewer = gr.HTML("", elem_id="article-view", js_on_load=None)
+            stories.build_tab(library)  # the Stories tab: ui/stories.py
 
         chat_io = dict(inputs=[question, session, mode, k, since, until, as_of],
                        outputs=[chatbot, question, session, sources], concurrency_limit=CHAT_CONCURRENCY,

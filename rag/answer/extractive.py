@@ -34,7 +34,7 @@ from rag.verify.citations import make_answer_span, make_citation
 COVERAGE_THRESHOLD = 0.5
 LATEST_RELEVANT = 0.3
 EVIDENCE_FLOOR = 0.01
-BROAD_INTENTS = ("summary", "latest", "compare")
+BROAD_INTENTS = ("summary", "latest", "compare", "timeline", "changes")
 # "What did X say / announce ...": answered with the sentences about X, not the article's lead.
 _SAID = re.compile(r"^\s*what (did|does|do|has|have) .+? (say|said|announce|tell|state|report|reveal|warn|propose|claim|argue|conclude|stress)\b", re.I)
 # A sentence is kept next to the best one when it scores at least this share of it (factoid).
@@ -110,8 +110,8 @@ class ExtractiveAnswerer:
             yield draft.answer
             yield draft
             return
-        shape = {"summary": self._summary, "latest": self._latest, "compare": self._compare,
-                 "when": self._when}.get(query.intent, self._factoid)
+        shape = {"summary": self._summary, "latest": self._latest, "compare": self._compare, "when": self._when,
+                 "timeline": self._summary, "changes": self._latest}.get(query.intent, self._factoid)
         draft = shape(query, evidence, articles, coverage)
         yield draft.answer
         yield draft

@@ -10,7 +10,7 @@ from importlib.metadata import entry_points
 
 import click
 
-from rag.cli import articles, llm_server, maintenance, web
+from rag.cli import articles, llm_server, maintenance, stories, web
 from rag.cli.common import data_dir_option, root_state
 from rag.errors import RagError
 from rag.safe_output import clean, redact
@@ -59,5 +59,5 @@ def main(ctx: click.Context) -> None:
 
 for _command in (articles.add, articles.list_articles, articles.show, articles.remove, articles.ask, articles.chat,
                  web.feeds, web.watch, maintenance.doctor, maintenance.export, maintenance.import_,
-                 llm_server.command):
+                 llm_server.command, stories.stories, stories.timeline, stories.changes):
     main.add_command(_command)
