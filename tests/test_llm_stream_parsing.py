@@ -162,7 +162,7 @@ def test_a_claim_the_confirming_judge_rejects_is_not_cited(evidence):
     """With a confirming judge, the offline judge's approval of a paraphrase is not enough; a
     verbatim quote needs no confirmation. (The confirming judge here is the offline model with a
     threshold no paraphrase reaches; in LLM mode it is the LLM-assisted judge.)"""
-    from rag.judge import OfflineJudge
+    from rag.verify.judge import OfflineJudge
 
     library, packed, articles, label = evidence
     strict = OfflineJudge(library.embedder, threshold=0.99)

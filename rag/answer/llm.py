@@ -28,7 +28,7 @@ from rag.answer.prompt import (ANSWER_CHECK_SYSTEM, SYSTEM_PROMPT, answer_check_
 from rag.answer.stream import StreamedAnswer
 from rag.errors import LLMError
 from rag.evidence import Evidence, Found
-from rag.judge import Judge, LLMJudge, OfflineJudge
+from rag.verify.judge import Judge, LLMJudge, OfflineJudge
 from rag.llm.client import ChatLLM
 from rag.models import Article, Citation
 from rag.query import Query, understand
