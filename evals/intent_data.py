@@ -27,12 +27,14 @@ from pathlib import Path
 import click
 
 SEED = 0
-SQUAD_SAMPLE = 200
+SQUAD_SAMPLE = 240
 CLAPNQ_SAMPLE = 60
 # Date questions are ~7% of a random sample: this many more are drawn from each of SQuAD and CLAP
 # NQ's date questions, so the classifier sees the many ways a date is asked for (not only "When did").
 EXTRA_WHEN = 40
 FILLS_PER_TEMPLATE = 4
+# A date question's form, not its topic, makes it one: its templates get more topics.
+WHEN_FILLS = 8
 
 _WHEN = re.compile(r"^\s*(when|(in |on |by )?(what|which) (year|date|day|month|century|decade)|how long ago)\b", re.I)
 
@@ -127,13 +129,13 @@ TEMPLATES: dict[str, list[str]] = {
         "Who is the lead negotiator in {t}?", "How many points does the proposal on {t} contain?",
         "Where were the meetings about {t} held?", "Which envoy was involved in {t}?",
         "Who denied playing a part in {t}?", "How many people died in {t}?", "Which countries pulled out of {t}?",
-        "What did {p} propose to end {t}?", "Which missile was fired during {t}?",
+        "Which missile was fired during {t}?",
         "What resolution did the council pass on {t}?", "How much territory changed hands in {t}?",
         "Who will make the final decision on {t}?", "What concessions are demanded in {t}?",
         "Is {t} a threat to the public?", "Did {p} approve the plan for {t}?", "Who leaked the details of {t}?",
         "How many prisoners were released as part of {t}?", "What sanctions were imposed over {t}?",
         "Which region is at the centre of {t}?", "What must any deal on {t} guarantee?",
-        "Who represented the United States at {t}?", "What did {p} call {t}?",
+        "Who represented the United States at {t}?",
     ],
 }
 
@@ -142,7 +144,7 @@ def template_rows(rng: random.Random) -> list[dict]:
     rows = []
     for intent, templates in TEMPLATES.items():
         for n, template in enumerate(templates):
-            for _ in range(FILLS_PER_TEMPLATE):
+            for _ in range(WHEN_FILLS if intent == "when" else FILLS_PER_TEMPLATE):
                 a, b = rng.choice(PAIRS)
                 text = template.format(t=rng.choice(TOPICS), a=a, b=b, p=rng.choice(SPEAKERS), d=rng.choice(SINCE),
                                        n=rng.choice(PEOPLE))
