@@ -28,10 +28,10 @@ from rag.answer.prompt import (ANSWER_CHECK_SYSTEM, SYSTEM_PROMPT, answer_check_
 from rag.answer.stream import StreamedAnswer
 from rag.errors import LLMError
 from rag.evidence import Evidence, Found
-from rag.verify.judge import Judge, LLMJudge, OfflineJudge
 from rag.llm.client import ChatLLM
 from rag.models import Article, Citation
-from rag.query import Query, understand
+from rag.query import Query
+from rag.verify.judge import Judge, LLMJudge, OfflineJudge
 
 NO_SUPPORT_NOTICE = ("none of the {model} answer's sentences is supported by the sources, so the "
                      "extractive answer is shown instead")
@@ -89,10 +89,10 @@ class LLMAnswerer:
         packed = pack_evidence(evidence, budget)
         return build_prompt(question, packed, articles), label_order(packed)
 
-    def stream(self, question: str, evidence: list[Evidence], articles: dict[str, Article],
-               found: Found | None = None) -> Iterator[str | Draft]:
+    def stream(self, question: str, found: Found) -> Iterator[str | Draft]:
         """Yields answer text as it streams (markers after each verified sentence), then the Draft."""
-        extractive = self._extractive(question, evidence, articles, found)
+        evidence, articles = found.evidence, found.articles
+        extractive = self._extractive(question, found)
         # Same abstention rule as the extractive answerer: no call when nothing relevant was found.
         if not evidence or (extractive.abstained if extractive is not None else evidence[0].score < self.abstain_threshold):
             yield from _abstain()
@@ -110,7 +110,7 @@ class LLMAnswerer:
             yield from answer.feed(delta)
         yield from answer.finish()
         draft = resolver.draft(answer.text)
-        query = found.query if found else understand(question)
+        query = found.query
         drawn = self._drawn_answer(query, resolver, articles) if extractive is not None else None
         if drawn is not None:
             draft = _replaced(drawn, DRAWN_NOTICE.format(model=self.llm.model))
@@ -131,7 +131,7 @@ class LLMAnswerer:
         said and only a rule (speaker, subject, tense) refused them, those sentences quoted as
         they stand, if the model says they answer a narrow question. "The event was held at
         Goddard" is refused, and "The event will take place at ... Goddard" answers "Where was the
-        event held?", which the extractive answer got wrong (q35)."""
+        event held?", which the extractive answer can get wrong."""
         if not resolver.drawn or resolver.supported or query.intent in BROAD_INTENTS:
             return None
         quoted = self.fallback.quote(query, resolver.drawn, articles)
@@ -156,11 +156,10 @@ class LLMAnswerer:
             return False
         return p >= ANSWER_CHECK_THRESHOLD
 
-    def _extractive(self, question: str, evidence: list[Evidence], articles: dict[str, Article],
-                    found: Found | None) -> Draft | None:
+    def _extractive(self, question: str, found: Found) -> Draft | None:
         if self.fallback is None:
             return None
-        return next(e for e in self.fallback.stream(question, evidence, articles, found=found) if isinstance(e, Draft))
+        return next(e for e in self.fallback.stream(question, found) if isinstance(e, Draft))
 
 
 def answers_strongly(query: Query, evidence: list[Evidence]) -> bool:
