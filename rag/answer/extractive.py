@@ -111,11 +111,23 @@ class ExtractiveAnswerer:
             yield draft.answer
             yield draft
             return
-        shape = {"summary": self._summary, "latest": self._latest, "compare": self._compare,
-                 "when": self._when}.get(query.intent, self._factoid)
-        draft = shape(query, evidence, articles, coverage)
+        draft = self._shape(query, evidence, articles, coverage)
         yield draft.answer
         yield draft
+
+    def shaped(self, query: Query, evidence: list[Evidence], articles: dict[str, Article]) -> Draft | None:
+        """The intent-shaped quotes whether or not the answerability rule would answer (the LLM
+        answerer's quotes, shown before the model's answer); None without evidence."""
+        if not evidence:
+            return None
+        coverage = self.coverage(query, articles) if query.intent in BROAD_INTENTS + ("when",) else {}
+        return self._shape(query, evidence, articles, coverage)
+
+    def _shape(self, query: Query, evidence: list[Evidence], articles: dict[str, Article],
+               coverage: dict[str, float]) -> Draft:
+        shape = {"summary": self._summary, "latest": self._latest, "compare": self._compare,
+                 "when": self._when}.get(query.intent, self._factoid)
+        return shape(query, evidence, articles, coverage)
 
     # -- shapes ---------------------------------------------------------------------------------
 
