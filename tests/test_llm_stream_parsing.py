@@ -264,8 +264,8 @@ def test_a_claim_that_states_an_announced_event_as_done_is_not_cited(corpus_libr
 
 
 def test_a_claim_that_reports_a_deed_as_an_intention_is_not_cited(corpus_library):
-    """"The United States put forward a proposal" does not say it "would put forward" one (t02 in
-    every bundled eval run); the deed as done is cited."""
+    """"The United States put forward a proposal" does not say it "would put forward" one; the
+    deed as done is cited."""
     (intended, intended_text), (done, _) = verdicts_on(
         corpus_library, "What did the United States say at the Security Council in May 2025?",
         "As the first step on the path to peace",

@@ -222,13 +222,21 @@ class ExtractiveAnswerer:
             if not own:
                 continue
             answer.prefix(f"{_label(articles[aid])}:")
-            for e in sorted(own, key=lambda e: e.start):
+            # The best-matching statement first (what happened), the rest in reading order.
+            for e in own[:1] + sorted(own[1:], key=lambda e: e.start):
                 answer.cite(e)
         return answer.draft()
 
     def _compare(self, query: Query, evidence: list[Evidence], articles: dict[str, Article],
                  coverage: dict[str, float]) -> Draft:
         evidence = _statements(evidence, articles)
+        per_side = _one_per_side(query.text, evidence, articles)
+        if per_side:
+            answer = _Builder(articles)
+            for e in per_side:
+                answer.prefix(f"{_label(articles[e.article_id])}:")
+                answer.cite(e)
+            return answer.draft()
         order = list(dict.fromkeys(e.article_id for e in evidence))
         two = sorted(order, key=lambda a: (-round(coverage.get(a, 0.0), 1), order.index(a)))[:2]
         answer = _Builder(articles)
@@ -240,6 +248,52 @@ class ExtractiveAnswerer:
 
 
 _NO_DATE = date.min
+# "the Kremlin and Zelenskyy", "Rubio vs. Peskov": the names on either side of the conjunction.
+_SIDES = re.compile(r"\b(and|vs\.?|versus)\s+", re.I)
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][\w.'’-]*|[A-Z]\.(?:[A-Z]\.)+)$")
+
+
+def sides(question: str) -> list[str]:
+    """The two sides a compare question names: the runs of capitalised words right before and
+    after "and" / "vs" ("How did the Kremlin and Zelenskyy describe the plan?" -> Kremlin,
+    Zelenskyy); [] when either side is not a name."""
+    for match in _SIDES.finditer(question):
+        before = question[:match.start()].split()
+        after = question[match.end():].split()
+        if after[:1] and after[0].lower() == "the":
+            after = after[1:]
+        left, right = [], []
+        while len(before) > 1 and _NAME_TOKEN.match(before[-1].strip(",:?")) and len(left) < 4:
+            left.insert(0, before.pop().strip(",:?"))  # never the question's first word ("Did")
+        for word in after[:4]:
+            name = word.strip(",:?")
+            possessive = name.endswith(("'s", "’s"))
+            name = name.removesuffix("'s").removesuffix("’s")
+            if not _NAME_TOKEN.match(name):
+                break
+            right.append(name)
+            if possessive or word != word.rstrip(",:?"):
+                break
+        if left and right:
+            return [" ".join(left), " ".join(right)]
+    return []
+
+
+def _one_per_side(question: str, evidence: list[Evidence], articles: dict[str, Article]) -> list[Evidence]:
+    """For each side the question names, its best evidence sentence that names it (two distinct
+    sentences), else []."""
+    named = sides(question)
+    if len(named) != 2:
+        return []
+    chosen: list[Evidence] = []
+    for side in named:
+        words = [w.lower() for w in re.findall(r"[\w.]+", side) if len(w) > 1]
+        match = next((e for e in evidence if all(e is not c for c in chosen)
+                      and any(re.search(rf"\b{re.escape(w)}", _text(articles, e), re.I) for w in words)), None)
+        if match is None:
+            return []
+        chosen.append(match)
+    return chosen
 
 
 def _statements(evidence: list[Evidence], articles: dict[str, Article]) -> list[Evidence]:

@@ -3,8 +3,10 @@
 Written for small local models (Qwen2.5 1.5B): a short, fixed system prompt first (the server's
 prompt cache keeps its tokens between questions), at most ~350 tokens of evidence sentences
 numbered [1], [2], ..., a request for 1-3 sentences each ending with the number of its source,
-and one exact reply for "the sources do not answer", which becomes an abstention. Also the one
-yes/no question asked before such a reply becomes a refusal (`answer_check_prompt`).
+and one exact reply for "the sources do not answer", which becomes an abstention. After the
+question, what the answer leads with for its intent (`LEADS`: the short answer alone on the first
+line, the newest development, one sentence per side). Also the one yes/no question asked before
+such a reply becomes a refusal (`answer_check_prompt`).
 """
 
 from __future__ import annotations

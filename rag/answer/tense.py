@@ -3,9 +3,9 @@
 "The event will take place at NASA's Goddard Space Flight Center" supports "The event will take
 place at Goddard" and "NASA scheduled the event at Goddard", not "The event was held at Goddard":
 an announcement is no evidence that the thing happened. Both judges accept the past-tense claim
-(every content word is there; q35 in every bundled LLM run), so the tense is checked here.
+(every content word is there), so the tense is checked here.
 The reverse: "As the first step, the United States put forward a proposal for a ceasefire" does
-not support "The United States said it would put forward a proposal" (t02): a deed reported as
+not support "The United States said it would put forward a proposal": a deed reported as
 an intention.
 """
 
