@@ -32,9 +32,8 @@ SYSTEM_PROMPT = (
 
 # What the answer leads with, by the question's intent (`rag.query.Query.intent`); asked after
 # the question, so the fixed system prompt stays cached.
-_SHORT = ("Start with the short answer alone on the first line: the name, number, date or few words of a source "
-          "that answer the question, copied exactly, then its source number, like: Dmitry Peskov [2]. "
-          "Then one sentence from the sources that supports it.")
+_SHORT = ("Begin with the answer in a few words copied from a source, on its own line with the number of "
+          "that source; then one sentence that supports it.")
 _NEWEST = "Start with what happened most recently and when, from the newest source."
 _SIDES = "Write one sentence for each side the question names, each from a source about that side."
 LEADS = {"factoid": _SHORT, "when": _SHORT, "summary": _NEWEST, "latest": _NEWEST, "timeline": _NEWEST,
