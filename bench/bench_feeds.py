@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest_web import NewsSite, _handler  # noqa: E402  (the same local news site the tests use)
 
 from rag.library import Library  # noqa: E402
-from rag.ports import free_port  # noqa: E402
+from rag.net import free_port  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 TOWNS = ["Alder", "Brannock", "Kestrel", "Lund", "Vellan", "Wendel", "Hazel", "Marsh", "Edgeley", "Tarn"]

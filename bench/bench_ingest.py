@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import SQUAD, machine, rtqa_articles, timed, write_result  # noqa: E402
 from evals.datasets import load_squad  # noqa: E402
-from rag import store as store_module  # noqa: E402
+from rag.store import store as store_module  # noqa: E402
 from rag.embeddings import LocalMiniLMEmbedding  # noqa: E402
 from rag.library import Library  # noqa: E402
 from rag.settings import Settings  # noqa: E402

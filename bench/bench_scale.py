@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bench.common import RESULTS, chroma_server, machine, peak_rss_mb, rtqa_articles, rtqa_questions, summary_ms, timed, write_result  # noqa: E402
-from rag import store as store_module  # noqa: E402
+from rag.store import store as store_module  # noqa: E402
 from rag.library import Library  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 

@@ -88,7 +88,7 @@ def chroma_server(path: Path, timeout_s: float = 120.0) -> Iterator[int]:
     """A real `chroma run` server on a free loopback port, its database and log under `path`;
     yields the port and stops the server (its whole process group) afterwards. The scale bench
     and tests/test_chroma_server.py share it."""
-    from rag.ports import free_port
+    from rag.net import free_port
 
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()

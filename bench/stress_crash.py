@@ -121,7 +121,7 @@ def inspect(data):
             chroma.setdefault(meta.get("article_id", ""), []).append(cid)
     manifest = data / "bm25" / "manifest.json"
     bm25 = None
-    if manifest.exists():  # the segments it lists, in order, are the index (rag/bm25_index.py)
+    if manifest.exists():  # the segments it lists, in order, are the index (rag/store/bm25.py)
         bm25 = []
         for name in json.loads(manifest.read_text())["segments"]:
             with np.load(data / "bm25" / name, allow_pickle=False) as segment:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from evals import datasets, report, runner
-from rag.cli import emit_json, settings_from
+from rag.cli.common import emit_json, settings_from
 from rag.errors import InputError
 
 
@@ -99,7 +99,7 @@ def _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, 
 
 def _judge_run(settings, dataset, limit, seed, use_llm, heldout=False):
     from rag.embeddings import make_embedder
-    from rag.judge import TUNED_ON
+    from rag.verify.judge import TUNED_ON
 
     from evals.fit_judge import is_tuning_group
 
@@ -117,7 +117,7 @@ def _judge_run(settings, dataset, limit, seed, use_llm, heldout=False):
 
 
 def _judge(settings, embedder, use_llm: bool):
-    from rag.judge import make_judge
+    from rag.verify.judge import make_judge
 
     if not use_llm:
         return make_judge(settings, embedder)

@@ -4,12 +4,12 @@ Usage:
     python -m evals.fit_judge PATH/summedits_news.json                 # the offline judge
     python -m evals.fit_judge PATH/summedits_news.json --llm [--limit N --seed S]
 
-Computes the judge's features (`rag.judge.FEATURES`; with --llm also the LLM's p(yes), which
+Computes the judge's features (`rag.verify.judge.FEATURES`; with --llm also the LLM's p(yes), which
 needs the LLM settings, e.g. `rag llm-server`'s environment) for the pairs of the tuning half
-(the documents with an even index, `rag.judge.TUNED_ON`), or a seeded sample of N of them
+(the documents with an even index, `rag.verify.judge.TUNED_ON`), or a seeded sample of N of them
 (`evals.datasets.sample`), reports the balanced accuracy of leave-one-document-out
 cross-validation inside it, then fits on all of it and prints the weights, bias and calibrated
-threshold to paste into `rag/judge.py` by hand. The LLM's p(yes) per pair is cached in
+threshold to paste into `rag/verify/judge.py` by hand. The LLM's p(yes) per pair is cached in
 `--cache` (JSON lines keyed by pair id), so an interrupted run resumes. The held-out half is
 never looked at here: `rag eval --format summedits [--judge llm]` reports it.
 """
@@ -24,17 +24,17 @@ import numpy as np
 
 from evals.datasets import load_summedits, sample
 from evals.metrics import balanced_accuracy
-from rag import judge as judges
+from rag.verify import judge as judges
 from rag.embeddings import LocalMiniLMEmbedding
 
 
 def is_tuning_group(group: int) -> bool:
-    """SummEdits documents the judges were tuned on (see `rag.judge.TUNED_ON`)."""
+    """SummEdits documents the judges were tuned on (see `rag.verify.judge.TUNED_ON`)."""
     return group % 2 == 0
 
 
 def feature_rows(pairs, embedder) -> np.ndarray:
-    """The offline judge's feature vector (`rag.judge.FEATURES`) per pair."""
+    """The offline judge's feature vector (`rag.verify.judge.FEATURES`) per pair."""
     parts = judges.OfflineJudge(embedder).analyse([(p.summary, p.doc) for p in pairs])
     return np.asarray([judges.feature_vector(p) for p in parts], dtype=float)
 

@@ -36,7 +36,8 @@ class RunConfig:
 
 
 # The modules whose code decides what an index holds: a change to any of them starts a new cache.
-INDEXING_MODULES = ("text.py", "store.py", "vectors.py", "embeddings.py", "lexical.py", "bm25_index.py", "registry.py")
+INDEXING_MODULES = ("text.py", "store/store.py", "store/vectors.py", "embeddings.py", "lexical.py", "store/bm25.py",
+                    "store/registry.py")
 
 
 def corpus_hash(articles: list[Article], settings: Settings) -> str:
@@ -136,7 +137,7 @@ def score(library, question: EvalQuestion, answer: Answer, latency_ms: float, ju
 
 def citation_valid(library, citation) -> bool:
     """The citation's quote equals its article's text at its offsets (DESIGN's invariant)."""
-    from rag.citations import is_verbatim
+    from rag.verify.citations import is_verbatim
     from rag.errors import ArticleNotFound
 
     try:

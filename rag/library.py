@@ -13,17 +13,16 @@ from datetime import date
 from pathlib import Path
 
 from rag.answer import Draft, ExtractiveAnswerer, abstention
-from rag.ingest.canonical import Loaded, make_article
+from rag.ingest.canonical import make_article
 from rag.ingest.files import iter_inputs, load_file
-from rag.ingest.state import IngestState
 from rag.ingest.web import Fetcher, fetch_article, is_url
-from rag.citations import verify_all, verify_span
+from rag.verify.citations import verify_all, verify_span
 from rag.conversation import condense, needs_context, rewrite_followup
 from rag.embeddings import make_embedder
 from rag.errors import ArticleNotFound, InputError, LLMError
 from rag.evidence import Found, select_evidence
-from rag.judge import make_judge
-from rag.models import AddResult, Answer, Article, ArticleSummary, Quotes, Searching, Turn
+from rag.verify.judge import make_judge
+from rag.models import AddResult, Answer, Article, ArticleSummary, Loaded, Quotes, Searching, Turn
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
 from rag.safe_output import redact
@@ -43,7 +42,7 @@ class Library:
         self.extractive = ExtractiveAnswerer(self.settings.abstain_threshold, store=self.store)
         self._llm_answerers: dict[tuple, object] = {}  # per LLM endpoint (the configured one, the UI's local one)
         self._llm_lock = threading.Lock()
-        self.ingest = IngestState(self.store.registry)
+        self.origins = self.store.origins  # where each article came from, and the followed feeds
         self._fetcher: Fetcher | None = None
         self._feeds = None
         self._ingest_lock = threading.Lock()
@@ -96,7 +95,7 @@ class Library:
 
     def page_of(self, article_id: str, offset: int) -> int | None:
         """The PDF page (1-based) holding this offset of the article, when it came from a PDF."""
-        return self.ingest.page_of(article_id, offset)
+        return self.origins.page_of(article_id, offset)
 
     def add_loaded(self, loaded: list[Loaded], progress: Progress | None = None) -> list[AddResult]:
         """Add articles already loaded by an ingester (feeds, watched folders)."""
@@ -156,9 +155,9 @@ class Library:
             if item.origin is None or result.article_id is None:
                 continue
             if result.status in ("added", "updated"):
-                self.ingest.record_origin(result.article_id, item.origin)
+                self.origins.record_origin(result.article_id, item.origin)
             elif result.reason is None and item.origin.fetched_at:  # fetched again, same text
-                self.ingest.touch_fetched(result.article_id, item.origin.fetched_at)
+                self.origins.touch_fetched(result.article_id, item.origin.fetched_at)
         return results
 
     def remove(self, article_id: str) -> ArticleSummary:
@@ -209,7 +208,7 @@ class Library:
     def llm_configured(self) -> bool:
         return self.settings.llm == "openai"
 
-    def _llm(self, llm: Settings | None = None):
+    def _llm_answerer(self, llm: Settings | None = None):
         """The LLM answerer for `llm`'s endpoint (default: this library's settings), made once."""
         llm = llm or self.settings
         key = (llm.openai_base_url, llm.openai_api_key, llm.llm_model, llm.llm_context_window, llm.llm_timeout_s)
@@ -229,7 +228,7 @@ class Library:
             return question, None
         if mode == "llm":
             try:
-                condensed = condense(self._llm(llm).llm, question, history)
+                condensed = condense(self._llm_answerer(llm).llm, question, history)
             except LLMError as exc:
                 return rewrite_followup(question, history), redact(f"LLM unavailable ({exc}); used the offline answerer.",
                                                                    self.settings.openai_api_key)
@@ -339,7 +338,7 @@ class Library:
         draft, streamed = None, []
         try:
             if mode == "llm":
-                events = self._llm(llm).stream(standalone, evidence, articles, found=found)
+                events = self._llm_answerer(llm).stream(standalone, evidence, articles, found=found)
             else:
                 events = self.extractive.stream(standalone, evidence, articles, found=found)
             for event in events:

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rag.ingest.canonical import content_hash
-from rag.citations import CitationError, make_citation, verify_all
+from rag.verify.citations import CitationError, make_citation, verify_all
 from rag.errors import InputError, RagError
 from rag.models import Article, Chunk, Sentence
 from rag.store import Store

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -44,6 +44,28 @@ class Chunk:
     end: int
     first_sentence: int
     last_sentence: int
+
+
+@dataclass
+class Origin:
+    """Where an article came from, kept beside it in the registry (not part of its text)."""
+
+    kind: str  # "file" | "web" | "feed" | "sitemap"
+    location: str  # the file path or the URL fetched
+    feed_url: str | None = None
+    fetched_at: str | None = None  # ISO time the page was fetched (web articles)
+    author: str | None = None
+    pages: list[int] | None = None  # PDF: offset in the canonical text where each page starts
+
+
+@dataclass
+class Loaded:
+    """One article found in an input, or the reason it could not be read."""
+
+    label: str
+    article: Article | None = None
+    error: str | None = None
+    origin: Origin | None = field(default=None, compare=False)
 
 
 class ArticleSummary(BaseModel):

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / "tests" / "artifacts"
 
 from rag.llm.server import LocalLLMServer
-from rag.ports import free_port
+from rag.net import free_port
 
 MODEL_CACHE = LOGS / "models"  # the joined GGUF, reused by later sessions (like <data dir>/models)
 

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from rag.ports import free_port
+from rag.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from rag.ports import free_port
+from rag.net import free_port
 
 # Original short news stories: (slug, headline, published, author, paragraphs).
 STORIES = {

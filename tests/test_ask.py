@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest_core import ROOT, SEED_ID
-from rag.citations import is_verbatim
+from rag.verify.citations import is_verbatim
 from rag.errors import InputError
 from rag.models import Answer, Searching, Turn
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer.attribution import Frame, borrows_subject, dropped_attribution, keeps_attribution, sources_needed
+from rag.verify.attribution import Frame, borrows_subject, dropped_attribution, keeps_attribution, sources_needed
 
 KREMLIN = ("The Kremlin insisted Friday that the U.S. has not disclosed the details of President Trump’s "
            "28-point Ukraine peace plan with Russia but hoped that negotiations could begin soon.")

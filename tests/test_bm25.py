@@ -6,7 +6,7 @@ from __future__ import annotations
 import bm25s
 import numpy as np
 
-from rag.bm25_index import BM25Index
+from rag.store.bm25 import BM25Index
 from rag.lexical import terms
 
 DOCS = [

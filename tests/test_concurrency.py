@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from rag.locking import WriterLock
+from rag.store.locking import WriterLock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +92,7 @@ _OPEN_AT_ONCE = """
 import json, multiprocessing, sys
 from pathlib import Path
 from rag.errors import StoreError
-from rag.registry import Registry
+from rag.store.registry import Registry
 
 def open_registry(path, results):
     try:

@@ -12,8 +12,8 @@ import subprocess
 import sys
 
 from conftest_core import ROOT, SEED_ID, library_at
-from rag.citations import is_verbatim
-from ui.app import Handlers
+from rag.verify.citations import is_verbatim
+from ui.handlers import Handlers
 
 TITLE = "Harbour seal count at Port Wendel reaches a record"
 TEXT = ("The lighthouse keeper at Port Wendel, Orla Venn, counted 412 grey seals on the harbour rocks on Sunday.\n\n"

@@ -1,4 +1,4 @@
-"""The judge (rag/judge.py): offline evidence kinds, spread scores, and the LLM judge's fallback."""
+"""The judge (rag/verify/judge.py): offline evidence kinds, spread scores, and the LLM judge's fallback."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from rag.embeddings import LocalMiniLMEmbedding
-from rag.judge import LLMJudge, OfflineJudge, make_judge
+from rag.verify.judge import LLMJudge, OfflineJudge, make_judge
 from rag.llm.client import ChatLLM
 from rag.settings import Settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from evals import metrics
 from evals.datasets import GoldSpan
-from rag.judge import SupportVerdict
+from rag.verify.judge import SupportVerdict
 from rag.models import Citation, RetrievedChunk
 
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from conftest_core import CORPUS, SEED_ID, library_at
 from rag.cli import main
-from rag.citations import is_verbatim
+from rag.verify.citations import is_verbatim
 from ui.render import answer_message
 
 ROOT = Path(__file__).resolve().parents[1]

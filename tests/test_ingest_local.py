@@ -13,7 +13,7 @@ import pytest
 
 from conftest_core import ROOT, library_at
 from conftest_web import wait_until, web_settings, write_pdf
-from rag.citations import is_verbatim
+from rag.verify.citations import is_verbatim
 from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.watch import FolderWatch
 

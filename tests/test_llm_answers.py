@@ -17,7 +17,7 @@ import pytest
 from conftest_llm import StatusProxy, library_for, llm_env, run_rag, streamed_content
 from rag.answer.claims import UNSUPPORTED_MARK, claim_core
 from rag.conversation import CONDENSE_SYSTEM, rewrite_followup, usable_rewrite
-from rag.judge import LLMJudge
+from rag.verify.judge import LLMJudge
 from rag.llm.client import ChatLLM
 from rag.answer.prompt import SYSTEM_PROMPT
 from rag.models import Quotes, Turn

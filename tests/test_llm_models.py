@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from rag.errors import LLMError
-from rag.llm.models import QWEN_05B, QWEN_15B, join_parts, model_path, part_files
+from rag.llm.bundled import QWEN_05B, QWEN_15B, join_parts, model_path, part_files
 
 
 def _parts(tmp_path, chunks: list[bytes]):

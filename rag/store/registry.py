@@ -38,23 +38,6 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 """
-# Where articles came from and the feeds that bring them (rag/ingest/state.py reads and writes
-# these). New tables only, so opening an older data directory adds them and changes nothing else.
-_WEB_SCHEMA = """
-CREATE TABLE IF NOT EXISTS origins (
-    article_id TEXT PRIMARY KEY, kind TEXT NOT NULL, location TEXT NOT NULL, feed_url TEXT,
-    fetched_at TEXT, author TEXT, pages TEXT
-);
-CREATE INDEX IF NOT EXISTS origins_location ON origins(location);
-CREATE TABLE IF NOT EXISTS feeds (
-    url TEXT PRIMARY KEY, title TEXT, every_s INTEGER NOT NULL, etag TEXT, last_modified TEXT,
-    added_at TEXT NOT NULL, checked_at TEXT, last_result TEXT, last_ok INTEGER
-);
-CREATE TABLE IF NOT EXISTS feed_entries (
-    feed_url TEXT NOT NULL, key TEXT NOT NULL, link TEXT, version TEXT NOT NULL, article_id TEXT,
-    seen_at TEXT NOT NULL, PRIMARY KEY (feed_url, key)
-);
-"""
 
 
 _BUSY_TIMEOUT_S = 10.0  # how long a statement waits for another process's write to finish
@@ -64,7 +47,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def _open(path: Path, schemas: tuple[str, ...]) -> sqlite3.Connection:
     """The registry's connection, in WAL mode, with its schema.
 
     `PRAGMA journal_mode=WAL` answers "database is locked" at once, without waiting out the busy
@@ -78,8 +61,8 @@ def _open(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            db.executescript(_WEB_SCHEMA)
+            for schema in schemas:
+                db.executescript(schema)
             return db
         except sqlite3.OperationalError as exc:
             db.close()
@@ -91,13 +74,20 @@ def _open(path: Path) -> sqlite3.Connection:
 class Registry:
     """SQLite access; one connection guarded by a lock so UI threads can share it."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, schemas: tuple[str, ...] = (), article_tables: tuple[str, ...] = ()):
+        """Open (or create) the registry at `path`.
+
+        Args:
+            schemas: the tables of the other store parts that live in this database (origins).
+            article_tables: those of their tables keyed by `article_id`, emptied with the article.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = _open(path)
+            self._db = _open(path, (_SCHEMA, *schemas))
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the article registry {path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._article_tables = article_tables
 
     def close(self) -> None:
         self._db.close()
@@ -113,14 +103,15 @@ class Registry:
                 raise
             self._db.execute("COMMIT")
 
-    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of one locked read (no write transaction, so readers never wait on writers)."""
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
     # -- articles -----------------------------------------------------------------------------
 
     def find(self, article_id: str) -> Article | None:
-        rows = self._query(
+        rows = self.read(
             "SELECT id, title, text, source, url, published, sha256 FROM articles WHERE id=? AND state!='deleting'",
             (article_id,),
         )
@@ -129,14 +120,14 @@ class Registry:
     def find_by_url(self, url: str) -> Article | None:
         if not url:
             return None
-        rows = self._query(
+        rows = self.read(
             "SELECT id, title, text, source, url, published, sha256 FROM articles WHERE url=? AND state!='deleting'",
             (url,),
         )
         return _article(rows[0]) if rows else None
 
     def find_by_sha(self, sha256: str) -> str | None:
-        rows = self._query("SELECT id FROM articles WHERE sha256=? AND state!='deleting'", (sha256,))
+        rows = self.read("SELECT id FROM articles WHERE sha256=? AND state!='deleting'", (sha256,))
         return rows[0][0] if rows else None
 
     def _select_in(self, sql: str, ids: list[str]) -> list[tuple]:
@@ -144,7 +135,7 @@ class Registry:
         rows: list[tuple] = []
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
-            rows.extend(self._query(sql.format(marks=",".join("?" * len(part))), tuple(part)))
+            rows.extend(self.read(sql.format(marks=",".join("?" * len(part))), tuple(part)))
         return rows
 
     def articles(self, ids: list[str]) -> dict[str, Article]:
@@ -152,7 +143,7 @@ class Registry:
         return {row[0]: _article(row) for row in rows}
 
     def summaries(self) -> list[ArticleSummary]:
-        rows = self._query(
+        rows = self.read(
             """SELECT a.id, a.title, a.source, a.url, a.published, a.sha256, length(a.text), a.added_at,
                       a.state, (SELECT count(*) FROM chunks c WHERE c.article_id=a.id)
                FROM articles a WHERE a.state!='deleting' ORDER BY a.published DESC, a.added_at DESC, a.id"""
@@ -168,20 +159,20 @@ class Registry:
 
     def published_dates(self) -> dict[str, date | None]:
         """Article id -> published date (articles not being deleted), without the summaries' per-article chunk counts."""
-        rows = self._query("SELECT id, published FROM articles WHERE state!='deleting'")
+        rows = self.read("SELECT id, published FROM articles WHERE state!='deleting'")
         return {i: date.fromisoformat(p) if p else None for i, p in rows}
 
     def newest_published(self) -> date | None:
         """The newest published date of the articles not being deleted (ISO dates sort as text)."""
-        value = self._query("SELECT max(published) FROM articles WHERE state!='deleting' AND published != ''")[0][0]
+        value = self.read("SELECT max(published) FROM articles WHERE state!='deleting' AND published != ''")[0][0]
         return date.fromisoformat(value) if value else None
 
     def ids_in_state(self, state: str) -> list[str]:
-        return [r[0] for r in self._query("SELECT id FROM articles WHERE state=?", (state,))]
+        return [r[0] for r in self.read("SELECT id FROM articles WHERE state=?", (state,))]
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process) has committed since the last call."""
-        return self._query("PRAGMA data_version")[0][0]
+        return self.read("PRAGMA data_version")[0][0]
 
     def ready_ids(self) -> set[str]:
         return set(self.ids_in_state("ready"))
@@ -216,14 +207,15 @@ class Registry:
 
     def delete(self, ids: list[str]) -> None:
         with self.transaction() as db:
-            for table, column in (("sentences", "article_id"), ("chunks", "article_id"), ("origins", "article_id"),
-                                  ("articles", "id")):
+            tables = [("sentences", "article_id"), ("chunks", "article_id")]
+            tables += [(t, "article_id") for t in self._article_tables] + [("articles", "id")]
+            for table, column in tables:
                 db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in ids])
 
     # -- chunks and sentences -----------------------------------------------------------------
 
     def chunks_of(self, article_id: str) -> list[Chunk]:
-        rows = self._query(
+        rows = self.read(
             "SELECT id, article_id, idx, start, end, first_sentence, last_sentence FROM chunks WHERE article_id=? ORDER BY idx",
             (article_id,),
         )
@@ -237,13 +229,13 @@ class Registry:
 
     def ready_chunks(self) -> list[tuple[str, str, int, int, str | None]]:
         """(chunk id, article id, start, end, published) of every answerable chunk, in a stable order."""
-        return self._query(
+        return self.read(
             """SELECT c.id, c.article_id, c.start, c.end, a.published FROM chunks c
                JOIN articles a ON a.id=c.article_id WHERE a.state='ready' ORDER BY c.id"""
         )
 
     def sentences_with_vectors(self, article_id: str, first: int, last: int) -> tuple[list[Sentence], np.ndarray]:
-        rows = self._query(
+        rows = self.read(
             "SELECT idx, start, end, embedding FROM sentences WHERE article_id=? AND idx BETWEEN ? AND ? ORDER BY idx",
             (article_id, first, last),
         )
@@ -252,7 +244,7 @@ class Registry:
         return sentences, vectors
 
     def sentences_of(self, article_id: str) -> list[Sentence]:
-        rows = self._query("SELECT idx, start, end FROM sentences WHERE article_id=? ORDER BY idx", (article_id,))
+        rows = self.read("SELECT idx, start, end FROM sentences WHERE article_id=? ORDER BY idx", (article_id,))
         return [Sentence(article_id, *r) for r in rows]
 
 

@@ -1,8 +1,8 @@
 """Ingestion state in the registry: each article's origin (file or URL, feed, fetch time, PDF
 pages) and each feed's conditional-GET validators, schedule, last result and seen entries.
 
-The tables are created by `Registry` (`_WEB_SCHEMA`); this module only reads and writes them,
-through the registry's own connection and lock.
+The tables live in the registry's database (`SCHEMA`, created when the store opens it); this
+module reads and writes them through the registry's own connection and lock.
 """
 
 from __future__ import annotations
@@ -13,8 +13,27 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel
 
-from rag.ingest.canonical import Origin
-from rag.registry import Registry
+from rag.models import Origin
+from rag.store.registry import Registry
+
+# Where articles came from and the feeds that bring them. New tables only, so opening an older
+# data directory adds them and changes nothing else.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS origins (
+    article_id TEXT PRIMARY KEY, kind TEXT NOT NULL, location TEXT NOT NULL, feed_url TEXT,
+    fetched_at TEXT, author TEXT, pages TEXT
+);
+CREATE INDEX IF NOT EXISTS origins_location ON origins(location);
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY, title TEXT, every_s INTEGER NOT NULL, etag TEXT, last_modified TEXT,
+    added_at TEXT NOT NULL, checked_at TEXT, last_result TEXT, last_ok INTEGER
+);
+CREATE TABLE IF NOT EXISTS feed_entries (
+    feed_url TEXT NOT NULL, key TEXT NOT NULL, link TEXT, version TEXT NOT NULL, article_id TEXT,
+    seen_at TEXT NOT NULL, PRIMARY KEY (feed_url, key)
+);
+"""
+ARTICLE_TABLES = ("origins",)  # rows removed with their article
 
 
 class FeedInfo(BaseModel):
@@ -51,13 +70,14 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class IngestState:
+class Origins:
+    """Each article's origin and the followed feeds, read and written through the registry."""
+
     def __init__(self, registry: Registry):
         self.registry = registry
 
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        # The registry's own locked read (no write transaction, so readers never wait on writers).
-        return self.registry._query(sql, params)
+        return self.registry.read(sql, params)
 
     # -- origins -------------------------------------------------------------------------------
 

@@ -1,106 +1,18 @@
-"""`rag`: a thin click CLI over `rag.Library`. It parses flags, calls the library and prints."""
+"""`rag add`, `list`, `show`, `remove`, `ask` and `chat`: the article and question commands."""
 
 from __future__ import annotations
 
-import importlib
-import json
 import sys
-from datetime import date
-from pathlib import Path
 
 import click
 
+from rag.cli.common import data_dir_option, emit_json, json_option, open_library
 from rag.errors import RagError
 from rag.models import Answer, Searching, Turn
 from rag.safe_output import clean, redact
-from rag.settings import Settings
-
-# Commands whose code lives in other packages, imported only when used.
-LAZY_COMMANDS = {
-    "ui": ("ui.cli", "command"),
-    "eval": ("evals.cli", "command"),
-    "llm-server": ("rag.llm.server", "command"),
-    "feeds": ("rag.cli_web", "feeds"),
-    "watch": ("rag.cli_web", "watch"),
-    "doctor": ("rag.maintenance_cli", "doctor"),
-    "export": ("rag.maintenance_cli", "export"),
-    "import": ("rag.maintenance_cli", "import_"),
-}
 
 
-class RagGroup(click.Group):
-    def list_commands(self, ctx):
-        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
-
-    def get_command(self, ctx, name):
-        if name in LAZY_COMMANDS:
-            module, attr = LAZY_COMMANDS[name]
-            try:
-                return getattr(importlib.import_module(module), attr)
-            except ModuleNotFoundError as exc:
-                if exc.name and module.startswith(exc.name):
-                    return None
-                raise
-        return super().get_command(ctx, name)
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except RagError as exc:
-            click.echo(f"error: {clean(redact(exc, root_state(ctx)['settings'].openai_api_key))}", err=True)
-            ctx.exit(exc.exit_code)
-
-
-def root_state(ctx: click.Context) -> dict:
-    """The shared state of one invocation: settings (flags applied) and the opened library."""
-    state = ctx.find_root().ensure_object(dict)
-    if "settings" not in state:
-        state["settings"] = Settings()
-    return state
-
-
-def settings_from(ctx: click.Context) -> Settings:
-    return root_state(ctx)["settings"]
-
-
-def open_library(ctx: click.Context):
-    from rag.library import Library
-
-    root = root_state(ctx)
-    if "library" not in root:
-        root["library"] = Library(root["settings"])
-    return root["library"]
-
-
-def emit_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def json_option(f):
-    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(f)
-
-
-def data_dir_option(f):
-    def store(ctx, _param, value):
-        if value is not None:
-            root = root_state(ctx)
-            root["settings"] = root["settings"].with_overrides(data_dir=value)
-        return value
-
-    return click.option("--data-dir", type=click.Path(path_type=Path), expose_value=False, callback=store,
-                        is_eager=True, help="Data directory (default RAG_DATA_DIR or .rag).")(f)
-
-
-@click.group(cls=RagGroup)
-@data_dir_option
-@click.version_option(package_name="newsground")
-@click.pass_context
-def main(ctx: click.Context) -> None:
-    """Grounded question answering over news articles, with verified cited spans."""
-    root_state(ctx)
-
-
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1)
 @click.option("--sitemap", default=None, metavar="URL", help="Also add the pages this sitemap (or index) lists.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -143,7 +55,7 @@ def add(ctx, paths, sitemap, since, follow_symlinks, as_json):
     ctx.exit(1 if any(r.status == "failed" for r in results) else 0)
 
 
-@main.command(name="list")
+@click.command(name="list")
 @data_dir_option
 @json_option
 @click.pass_context
@@ -159,7 +71,7 @@ def list_articles(ctx, as_json):
         click.echo(clean(f"{s.id}\t{s.published or '-'}\t{s.source or '-'}\t{s.chunks} chunks\t{s.title}"))
 
 
-@main.command()
+@click.command()
 @click.argument("article_id")
 @data_dir_option
 @json_option
@@ -172,7 +84,7 @@ def show(ctx, article_id, as_json):
         return
     click.echo(clean(f"{article.title}\n{article.source or '-'} | {article.published or '-'} | {article.url or '-'}"))
     click.echo(f"id {article.id} | sha256 {article.sha256}")
-    origin = open_library(ctx).ingest.origin(article.id)
+    origin = open_library(ctx).origins.origin(article.id)
     if origin is not None and origin.fetched_at:
         by = f" | by {origin.author}" if origin.author else ""
         feed = f" | feed {origin.feed_url}" if origin.feed_url else ""
@@ -181,7 +93,7 @@ def show(ctx, article_id, as_json):
     click.echo(clean(article.text))
 
 
-@main.command()
+@click.command()
 @click.argument("article_id")
 @data_dir_option
 @json_option
@@ -252,7 +164,7 @@ def run_question(library, question: str, history: list[Turn], as_json: bool, kwa
     return answer
 
 
-@main.command()
+@click.command()
 @click.argument("question")
 @ask_options
 @data_dir_option
@@ -263,7 +175,7 @@ def ask(ctx, question, k, since, until, mode, as_of, as_json):
     run_question(open_library(ctx), question, [], as_json, _ask_kwargs(k, since, until, mode, as_of))
 
 
-@main.command()
+@click.command()
 @ask_options
 @data_dir_option
 @json_option

@@ -6,7 +6,7 @@ import threading
 
 import click
 
-from rag.cli import data_dir_option, emit_json, json_option, open_library
+from rag.cli.common import data_dir_option, emit_json, json_option, open_library
 
 
 def _print_results(results) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.attribution import MIN_SHARED
+from rag.verify.attribution import MIN_SHARED
 from rag.lexical import terms
 
 # What a sentence says will happen: from "will" / "shall" / "'ll" to the end of its clause (not
