@@ -5,8 +5,10 @@
 - when: the best sentence that holds a date, its date phrase first; else the best sentence with
   its article's publication date, labelled as such.
 - summary: the lead and most central sentences of the best-matching article.
-- latest: the best sentences of the newest relevant articles, each with its published date.
-- compare: the best sentence of each of the two best distinct articles (or sources).
+- latest: the best sentences of the newest relevant articles, each with its published date, the
+  best-matching one first.
+- compare: for each side the question names ("the Kremlin and Zelenskyy"), the best sentence
+  naming it; else the best sentence of each of the two best distinct articles (or sources).
 
 Abstention depends on the intent: a factoid needs one sentence that answers it (score at least
 RAG_ABSTAIN_THRESHOLD); the broad intents need an article that matches the question as a whole
