@@ -21,13 +21,17 @@ from rag.evidence import FEATURES, Evidence
 GATE_FEATURES = ("embed", "context_lexical", "ranker")
 _COLUMNS = (FEATURES.index("embed"), FEATURES.index("context_lexical"))
 # Fitted by `python -m evals.fit_offtopic --format squad2 --dataset ../shared/datasets/squad-v2-sample/half-a.json
-# --format clapnq --dataset ../shared/datasets/clapnq --limit 80` (class-balanced logistic regression, seed 1;
-# 160 questions, each against its own documents and the other dataset's).
-WEIGHTS = np.array([2.604, 2.605, 1.875])
-BIAS = -2.659
-# The score at which 0.95 of the on-topic questions are asked (SQuAD 2.0 0.988, CLAP NQ 0.912); it
-# stops 0.806 of the off-topic ones (0.762, 0.850); the model refuses the rest itself. Same command.
-THRESHOLD = 0.346
+# --format clapnq --dataset ../shared/datasets/clapnq --format realtimeqa --dataset
+# ../shared/datasets/realtimeqa/questions-2024q1.half-a.jsonl --corpus ../shared/datasets/realtimeqa/gcs_2024Q1_docs.jsonl
+# --limit 80` (class-balanced logistic regression, seed 1; 240 questions, each against its own documents and the
+# two other datasets'; RealTimeQA without the seed-0 sample of 100 that `rag eval` reports).
+WEIGHTS = np.array([2.574, 2.18, 1.515])
+BIAS = -2.437
+# The score at which 0.95 of the on-topic questions are asked (SQuAD 2.0 1.0, CLAP NQ 0.925,
+# RealTimeQA 0.925); it stops 0.606 of the off-topic pairs (news questions 0.856) and the model
+# refuses the rest itself. Fitted without news, the gate passed only 0.800 of RealTimeQA's on-topic
+# questions (held out), hence the three datasets. Same command.
+THRESHOLD = 0.323
 
 
 def gate_features(evidence: list[Evidence]) -> np.ndarray:
