@@ -26,8 +26,10 @@ run: setup
 	$(RAG) add corpus/
 	$(RAG) ui
 
-# The whole suite, including the bundled eval gate (tests/test_eval_run.py::test_bundled_gate).
+# The import layers (pyproject.toml's [tool.importlinter]), then the whole suite, including the
+# bundled eval gate (tests/test_eval_run.py::test_bundled_gate).
 test: setup browser
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q --durations=15
 
 # The bundled eval set over corpus/; report in evals/runs/<timestamp>/.

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest_web import NewsSite, _handler  # noqa: E402  (the same local news site the tests use)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, as the other benches
+
+from tests.support.news_site import NewsSite, handler  # noqa: E402  (the same local news site the tests use)
 
 from rag.library import Library  # noqa: E402
 from rag.net import free_port  # noqa: E402
@@ -66,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
 
     site = NewsSite()
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _handler(site))
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler(site))
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
     total_pages = args.entries + args.new * (args.rounds + 1)

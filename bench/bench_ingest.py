@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import SQUAD, machine, rtqa_articles, timed, write_result  # noqa: E402
 from evals.datasets import load_squad  # noqa: E402
-from rag.store import store as store_module  # noqa: E402
 from rag.embeddings import LocalMiniLMEmbedding  # noqa: E402
 from rag.library import Library  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from rag.store import chunk_context  # noqa: E402
 
 
 def textbook(articles, embedder, tmp: Path) -> dict:
@@ -64,16 +64,16 @@ def textbook(articles, embedder, tmp: Path) -> dict:
 
 def ours(articles, tmp: Path, name: str, **overrides) -> tuple[dict, Library]:
     library = Library(Settings(RAG_DATA_DIR=tmp / name, RAG_LLM="none").with_overrides(**overrides))
-    library.embedder.embed_array(["warm up"])
+    library.embed(["warm up"])
     load = machine()
     ingest_s = timed(lambda: library.add_articles(articles))
-    registry = library.store.registry
-    chunks = [(a, c) for a in articles for c in registry.chunks_of(a.id)]
-    texts = [store_module.chunk_context(a.title, a.text[c.start:c.end]) for a, c in chunks]
-    embed_s = timed(lambda: library.embedder.embed_array(texts))
+    segments = {a.id: library.segments(a.id) for a in articles}
+    chunks = [(a, c) for a in articles for c in segments[a.id][1]]
+    texts = [chunk_context(a.title, a.text[c.start:c.end]) for a, c in chunks]
+    embed_s = timed(lambda: library.embed(texts))
     return {"ingest_s": round(ingest_s, 2), "embed_alone_s": round(embed_s, 2), "chunks": len(chunks),
-            "sentences": sum(len(registry.sentences_of(a.id)) for a in articles),
-            "engine": library.embedder.describe(), "machine": load,
+            "sentences": sum(len(sentences) for sentences, _ in segments.values()),
+            "engine": library.embedding_engine(), "machine": load,
             "ratio_to_embed_alone": round(ingest_s / embed_s, 3)}, library
 
 
@@ -143,24 +143,16 @@ def embedding_levers(texts: list[str], questions: list[str], quick: bool) -> lis
 
 def ingest_levers(articles, tmp: Path, quick: bool) -> list[dict]:
     """Whole-ingest variants against the default, alternated so load drifts hit both alike."""
-    variants: list[tuple[str, dict, dict]] = [("default", {}, {}),
-                                              ("sentence vectors: second pass", {"sentence_vectors": "separate"}, {})]
+    variants: list[tuple[str, dict]] = [("default", {}),
+                                        ("sentence vectors: second pass", {"sentence_vectors": "separate"})]
     if not quick:
-        variants += [("no pipelining", {}, {"pipelining": False}),
-                     ("batch 64 chunks", {}, {"embed_chunks": 64}),
-                     ("batch 1024 chunks", {}, {"embed_chunks": 1024}),
-                     ("default (repeat)", {}, {})]
+        variants += [("no pipelining", {"segment_ahead": 0}),
+                     ("batch 64 chunks", {"embed_batch_chunks": 64}),
+                     ("batch 1024 chunks", {"embed_batch_chunks": 1024}),
+                     ("default (repeat)", {})]
     rows = []
-    for label, settings, patches in variants:
-        saved = (store_module._EMBED_CHUNKS, store_module._ahead)
-        if "embed_chunks" in patches:
-            store_module._EMBED_CHUNKS = patches["embed_chunks"]
-        if patches.get("pipelining") is False:
-            store_module._ahead = lambda pool, fn, items: (fn(item) for item in items)
-        try:
-            result, _ = ours(articles, tmp, f"lever-{len(rows)}", **settings)
-        finally:
-            store_module._EMBED_CHUNKS, store_module._ahead = saved
+    for label, settings in variants:
+        result, _ = ours(articles, tmp, f"lever-{len(rows)}", **settings)
         result["variant"] = label
         rows.append(result)
         print(f"  ingest lever {label}: {result['ingest_s']} s ({result['ratio_to_embed_alone']}x embedding alone)", flush=True)
@@ -194,7 +186,7 @@ def main() -> None:
             if "realtimeqa" in sets:
                 result["realtimeqa"] = compare("realtimeqa", rtqa, tmp_path, not args.no_separate)
         if args.levers or args.quick:
-            sample = [store_module.chunk_context(a.title, a.text[i:i + 900]) for a in squad.articles for i in range(0, len(a.text), 2000)]
+            sample = [chunk_context(a.title, a.text[i:i + 900]) for a in squad.articles for i in range(0, len(a.text), 2000)]
             sample = random.Random(0).sample(sample, 32 if args.quick else args.lever_texts)
             questions = [q.question for q in random.Random(0).sample(squad.questions, 30)]
             result["embedding_levers"] = embedding_levers(sample, questions, args.quick)

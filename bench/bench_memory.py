@@ -42,11 +42,11 @@ def main() -> None:
 
         library.add_articles(articles, progress)
         seconds = time.perf_counter() - start
-        chunks = len(library.store.bm25.chunk_ids)
+        chunks = sum(s.chunks for s in library.articles())
     result = {"command": " ".join(sys.argv), "docs": len(articles), "chars": chars, "chunks": chunks,
               "seconds": round(seconds, 1), "k_chars_per_s": round(chars / seconds / 1000, 1),
               "chunks_per_s": round(chunks / seconds, 1), "peak_rss_mb": round(peak_rss_mb()),
-              "engine": library.embedder.describe(), "samples": samples, "end": machine()}
+              "engine": library.embedding_engine(), "samples": samples, "end": machine()}
     print(f"{len(articles)} docs, {chars / 1e6:.1f} M chars, {chunks} chunks in {seconds:.0f} s; peak RSS {result['peak_rss_mb']} MB")
     write_result(args.out, result)
 

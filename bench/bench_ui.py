@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # the repository, as the other benches
 
-from conftest_ui import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from tests.support.ui_server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 QUESTIONS = [
     "Who is the Kremlin spokesperson?",

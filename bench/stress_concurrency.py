@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rag.errors import ArticleNotFound  # noqa: E402
 from rag.library import Library  # noqa: E402
 from rag.models import Answer  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -75,6 +76,14 @@ print(json.dumps(counts), flush=True)
 """
 
 
+def found(library: Library, article_id: str):
+    """The article, or None when it was removed meanwhile."""
+    try:
+        return library.article(article_id)
+    except ArticleNotFound:
+        return None
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
@@ -102,7 +111,7 @@ def ask_loop(library: Library, seconds: float, askers: int) -> dict:
                 elapsed = (time.perf_counter() - t0) * 1000
                 bad = []
                 for c in answer.citations:
-                    article = library.store.registry.find(c.article_id)
+                    article = found(library, c.article_id)
                     # An updated article may have changed since it was cited; then only the
                     # answer's own verification (Library.ask_stream) applies.
                     if article is not None and article.text[c.start:c.end] != c.quote and not c.article_id.startswith("upd-"):

@@ -79,7 +79,7 @@ def _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, 
         bar.close()
     k = k or settings.top_k
     config = runner.RunConfig(mode=mode or ("llm" if library.llm_configured else "extractive"), k=k, with_choices=with_choices)
-    judge = _judge(settings, library.embedder, use_llm) if use_llm else library.judge
+    judge = library.support_judge(llm=use_llm)
     results = []
     with _bar(len(questions), "asking", "question") as qbar:
         for question in questions:
@@ -90,7 +90,7 @@ def _qa_run(settings, fmt, dataset, corpus, limit, seed, mode, k, with_choices, 
         "format": fmt, "dataset": str(dataset), "corpus": str(corpus) if corpus else None, "limit": limit,
         "seed": seed, "mode": config.mode, "k": k, "with_choices": with_choices, "articles": len(articles),
         "corpus_hash": key, "data_dir": str(library.settings.data_dir), "embed_model": settings.embed_model,
-        "embed_engine": library.embedder.describe(),
+        "embed_engine": library.embedding_engine(),
         "llm_model": settings.llm_model if library.llm_configured else None,
         "judge": type(judge).__name__,
     })

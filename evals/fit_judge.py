@@ -24,8 +24,8 @@ import numpy as np
 
 from evals.datasets import load_summedits, sample
 from evals.metrics import balanced_accuracy
-from rag.verify import judge as judges
 from rag.embeddings import LocalMiniLMEmbedding
+from rag.verify import judge as judges
 
 
 def is_tuning_group(group: int) -> bool:

@@ -7,7 +7,9 @@ import platform
 import sys
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -18,9 +20,9 @@ from rag.settings import Settings, apply_offline_env
 
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 MAX_TOKENS = 256  # the model's position limit; longer inputs are truncated like sentence-transformers
-# Texts per inference batch. With the THROUGHPUT hint two batches run at once, each with its own
-# activations (attention scores are batch x 12 heads x 256^2): 16 instead of 32 cut the peak RSS of
-# embedding 256 chunks from 1,166 to 933 MB at no measured cost in speed (load 12-14; bench/ levers).
+DIMENSION = 384  # the model's hidden size: the length of its vectors
+# Texts per inference batch: two run at once (THROUGHPUT), so smaller batches bound the peak memory
+# at no cost in speed (bench/bench_ingest.py --levers; docs/constants.md).
 _BATCH = 16
 _QUERY_CACHE_SIZE = 1024
 
@@ -46,6 +48,23 @@ def _verify_sha256(path: Path, expected: str) -> None:
         )
 
 
+class Embedder(Protocol):
+    """What the store, retrieval and the judges need of an embedding model (rows are unit vectors)."""
+
+    model_name: str
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def embed_array(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_with_spans(self, texts: list[str],
+                         spans: list[list[tuple[int, int]]] | None = None) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+    def get_query_embedding(self, query: str) -> list[float]: ...
+
+    def describe(self) -> str: ...
+
+
 class _ArrayEmbedding(BaseEmbedding):
     """LlamaIndex's embedding interface over one `embed_array`, with an LRU cache of queries."""
 
@@ -61,6 +80,19 @@ class _ArrayEmbedding(BaseEmbedding):
     def describe(self) -> str:
         """The model and where it runs, for the UI and eval configs."""
         return self.model_name
+
+    def embed_with_spans(self, texts: list[str],
+                         spans: list[list[tuple[int, int]]] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors of `texts`, and of character spans inside them. A model without token states
+        pools no spans: each span gets a row of NaN, for the caller to embed on its own."""
+        vectors = self.embed_array(texts)
+        spans = spans if spans is not None else [[] for _ in texts]
+        return vectors, [np.full((len(s), vectors.shape[1]), np.nan, dtype=np.float32) for s in spans]
+
+    def clear_cache(self) -> None:
+        """Forget the cached query vectors (benchmarks time uncached questions)."""
+        with self._cache_lock:
+            self._cache.clear()
 
     def _get_query_embedding(self, query: str) -> list[float]:
         with self._cache_lock:
@@ -190,15 +222,13 @@ class LocalMiniLMEmbedding(_ArrayEmbedding):
     embed_batch_size: int = _BATCH
     engine: str = "auto"
     precision: str | None = None
-    # THROUGHPUT: one CPU stream per core, two infer requests running batches concurrently: 1.7x
-    # faster than LATENCY (one request on every core) at load average ~23, 1.15x at load 10-12,
-    # equal at load 6 (bench_ingest --levers). Single texts do not go through it (see `single_engine`).
+    # Two infer requests running batches concurrently: never slower than LATENCY, faster under load
+    # (bench/bench_ingest.py --levers; docs/constants.md). Single texts use `single_engine`.
     hint: str = "THROUGHPUT"
     threads: int = 0
-    # What embeds a single text (a question) when the batch engine is OpenVINO: "onnxruntime" (one
-    # short question: median 3.9 ms against OpenVINO bf16's 5.5 ms on an idle machine, 27.6 against
-    # 51.7 ms at load 10; bench_ingest --levers `query_ms_p50`), its vectors being the reference
-    # ones; or "same" (the batch engine).
+    # What embeds a single text (a question) under OpenVINO: "onnxruntime" is faster for one short
+    # text and its vectors are the reference ones (bench/bench_ingest.py --levers `query_ms_p50`;
+    # docs/constants.md); or "same" (the batch engine).
     single_engine: str = "onnxruntime"
     _runner: object = PrivateAttr(default=None)
     _single: object = PrivateAttr(default=None)
@@ -273,8 +303,8 @@ class LocalMiniLMEmbedding(_ArrayEmbedding):
         """
         self._load()
         spans = spans if spans is not None else [[] for _ in texts]
-        out = np.zeros((len(texts), 384), dtype=np.float32)
-        span_out = [np.full((len(s), 384), np.nan, dtype=np.float32) for s in spans]
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        span_out = [np.full((len(s), DIMENSION), np.nan, dtype=np.float32) for s in spans]
         if not texts:
             return out, span_out
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -340,6 +370,53 @@ class OpenAIEmbedding(_ArrayEmbedding):
             vectors.extend(item.embedding for item in response.data)
         arr = np.asarray(vectors, dtype=np.float32)
         return arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
+
+
+@dataclass
+class Chunked:
+    """One article as it is embedded: its chunks' texts and its sentences' texts.
+
+    `members[j]` are the character spans, inside chunk j's text, of the sentences it holds, the
+    first of them being sentence `first[j]`."""
+
+    chunks: list[str]
+    members: list[list[tuple[int, int]]]
+    first: list[int]
+    sentences: list[str]
+
+
+def embed_chunked(embedder: Embedder, items: list[Chunked], late: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(sentence vectors, chunk vectors) per article, the chunks of all of them in one pass.
+
+    `late` sentence vectors pool each sentence's tokens inside its chunk's forward pass (a sentence
+    shared by two overlapping chunks gets the mean of both); otherwise, and for a sentence a chunk
+    did not reach (the token limit) or a model that pools no spans, a second pass embeds the
+    sentence alone."""
+    if not items:
+        return []
+    texts = [t for item in items for t in item.chunks]
+    spans = [m if late else [] for item in items for m in item.members]
+    owners = [(n, first) for n, item in enumerate(items) for first in item.first]
+    chunk_vecs, span_vecs = embedder.embed_with_spans(texts, spans)
+    sums = [np.zeros((len(item.sentences), chunk_vecs.shape[1]), dtype=np.float64) for item in items]
+    counts = [np.zeros(len(item.sentences)) for item in items]
+    for (n, first), vecs in zip(owners, span_vecs):
+        ok = ~np.isnan(vecs[:, 0]) if len(vecs) else np.zeros(0, dtype=bool)
+        rows = first + np.flatnonzero(ok)
+        sums[n][rows] += vecs[ok]
+        counts[n][rows] += 1
+    missing = [(n, i) for n, c in enumerate(counts) for i in np.flatnonzero(c == 0)]
+    if missing:
+        alone = embedder.embed_array([items[n].sentences[i] for n, i in missing])
+        for (n, i), vec in zip(missing, alone):
+            sums[n][i], counts[n][i] = vec, 1
+    out, offset = [], 0
+    for n, item in enumerate(items):
+        sent = sums[n] / counts[n][:, None]
+        sent /= np.clip(np.linalg.norm(sent, axis=1, keepdims=True), 1e-12, None)
+        out.append((sent.astype(np.float32), chunk_vecs[offset:offset + len(item.chunks)]))
+        offset += len(item.chunks)
+    return out
 
 
 def make_embedder(settings: Settings) -> LocalMiniLMEmbedding | OpenAIEmbedding:

@@ -72,7 +72,7 @@ class _Question:
         ordered = terms(question)
         self.terms = set(ordered)
         self.bigrams = {(a, b) for a, b in zip(ordered, ordered[1:])}
-        self.idf = {t: store.bm25.idf(t) for t in self.terms}
+        self.idf = {t: store.idf(t) for t in self.terms}
         self.idf_total = sum(self.idf.values()) or 1.0
 
     def coverage(self, sentence_terms: set[str]) -> float:
@@ -155,7 +155,7 @@ def key_sentences(store: Store, article: Article, question: str, count: int = 3)
     of extractive summarisation, Radev et al. 2004), plus a little of the question's terms so the
     summary leans towards what was asked; very short lines (datelines, bylines) are skipped.
     """
-    sentences, vectors = store.registry.sentences_with_vectors(article.id, 0, 10**9)
+    sentences, vectors = store.article_sentences_with_vectors(article.id)
     keep = [i for i, s in enumerate(sentences) if len(article.text[s.start:s.end].split()) >= 8]
     if not keep:
         return []
@@ -197,6 +197,6 @@ def article_coverage(query: Query, article: Article, store: Store) -> float:
     if not asked:
         return 1.0
     present = set(terms(article.title.replace("-", " "))) | set(terms(article.text.replace("-", " ")))
-    idf = {t: store.bm25.idf(t) for t in asked}
+    idf = {t: store.idf(t) for t in asked}
     total = sum(idf.values()) or 1.0
     return sum(idf[t] for t in asked & present) / total

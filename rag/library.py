@@ -12,22 +12,25 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+
 from rag.answer import Draft, ExtractiveAnswerer, abstention
-from rag.ingest.canonical import make_article
-from rag.ingest.files import iter_inputs, load_file
-from rag.ingest.web import Fetcher, fetch_article, is_url
-from rag.verify.citations import verify_all, verify_span
 from rag.conversation import condense, needs_context, rewrite_followup
 from rag.embeddings import make_embedder
 from rag.errors import ArticleNotFound, InputError, LLMError
 from rag.evidence import Found, select_evidence
-from rag.verify.judge import make_judge
-from rag.models import AddResult, Answer, Article, ArticleSummary, Loaded, Quotes, Searching, Turn
+from rag.ingest.canonical import make_article
+from rag.ingest.files import iter_inputs, load_file
+from rag.ingest.web import Fetcher, fetch_article, is_url
+from rag.models import (AddResult, Answer, Article, ArticleSummary, Chunk, Loaded, Origin, Quotes, RetrievedChunk,
+                        Searching, Sentence, Turn)
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
 from rag.safe_output import redact
 from rag.settings import Settings
 from rag.store import Progress, Store
+from rag.verify.citations import verify_all, verify_span
+from rag.verify.judge import Judge, make_judge
 
 
 class Library:
@@ -79,9 +82,10 @@ class Library:
         """The followed feeds (`rag.ingest.feeds.Feeds`): add, list, remove, refresh."""
         from rag.ingest.feeds import Feeds
 
+        fetcher = self.fetcher  # before the lock, which making the fetcher takes too
         with self._ingest_lock:
             if self._feeds is None:
-                self._feeds = Feeds(self)
+                self._feeds = Feeds(self.origins, fetcher, add=self.add_loaded)
             return self._feeds
 
     def add_sitemap(self, url: str, since: date | None = None, progress: Progress | None = None) -> list[AddResult]:
@@ -92,6 +96,18 @@ class Library:
         pages, failures = sitemap_pages(self.fetcher, url, since)
         loaded = failures + [fetch_article(self.fetcher, page, kind="sitemap") for page in pages]
         return self._add_loaded(loaded, progress)
+
+    def origin(self, article_id: str) -> Origin | None:
+        """Where the article came from (file or URL, feed, fetch time), when that was recorded."""
+        return self.origins.origin(article_id)
+
+    def feed_of_articles(self) -> dict[str, str]:
+        """Article id -> the URL of the feed it came from, for articles that came from one."""
+        return self.origins.feed_of_articles()
+
+    def articles_from_files(self) -> list[tuple[str, str]]:
+        """(article id, file path) of every article loaded from a file (watched folders)."""
+        return self.origins.ids_from_files()
 
     def page_of(self, article_id: str, offset: int) -> int | None:
         """The PDF page (1-based) holding this offset of the article, when it came from a PDF."""
@@ -118,47 +134,7 @@ class Library:
         return self._add_loaded([Loaded(a.id, a) for a in articles], progress)
 
     def _add_loaded(self, loaded: list[Loaded], progress: Progress | None) -> list[AddResult]:
-        # Under the write lock from the first lookup: another process adding the same files
-        # finishes first, and its articles are then `unchanged` here.
-        with self.store.writing():
-            return self._add_locked(loaded, progress)
-
-    def _add_locked(self, loaded: list[Loaded], progress: Progress | None) -> list[AddResult]:
-        results: list[AddResult] = []
-        to_index: list[tuple[int, Article]] = []
-        claimed: dict[str, str] = {}  # sha or id -> label, within this batch
-        for item in loaded:
-            if item.article is None:
-                results.append(AddResult(path=item.label, status="failed", reason=item.error))
-                continue
-            article = item.article
-            existing = self.store.registry.find(article.id) or self.store.registry.find_by_url(article.url)
-            if existing is not None:
-                article = article.model_copy(update={"id": existing.id})
-            same_text = self.store.registry.find_by_sha(article.sha256)
-            if (existing is not None and existing.sha256 == article.sha256) or (existing is None and same_text):
-                reason = None if existing is not None else f"same text as article {same_text}"
-                results.append(AddResult(path=item.label, status="unchanged", article_id=existing.id if existing else same_text,
-                                         title=article.title, reason=reason))
-                continue
-            if article.sha256 in claimed or article.id in claimed:
-                results.append(AddResult(path=item.label, status="unchanged", article_id=article.id, title=article.title,
-                                         reason=f"duplicate of {claimed.get(article.sha256) or claimed[article.id]} in this batch"))
-                continue
-            claimed[article.sha256] = claimed[article.id] = item.label
-            status = "updated" if existing is not None else "added"
-            results.append(AddResult(path=item.label, status=status, article_id=article.id, title=article.title))
-            to_index.append((len(results) - 1, article))
-        if to_index:
-            self.store.index([a for _, a in to_index], progress)
-        for item, result in zip(loaded, results):
-            if item.origin is None or result.article_id is None:
-                continue
-            if result.status in ("added", "updated"):
-                self.origins.record_origin(result.article_id, item.origin)
-            elif result.reason is None and item.origin.fetched_at:  # fetched again, same text
-                self.origins.touch_fetched(result.article_id, item.origin.fetched_at)
-        return results
+        return self.store.add(loaded, progress)
 
     def remove(self, article_id: str) -> ArticleSummary:
         """Remove an article from the registry, Chroma and BM25."""
@@ -166,12 +142,38 @@ class Library:
         self.store.remove([article_id])
         return summary
 
+    def ready_count(self) -> int:
+        """How many articles can be answered from (indexed and ready)."""
+        return self.store.ready_count()
+
+    def embedding_engine(self) -> str:
+        """The embedding model and engine in use, for people (the UI, eval reports)."""
+        return self.embedder.describe()
+
+    def segments(self, article_id: str) -> tuple[list[Sentence], list[Chunk]]:
+        """The article's sentences and chunks, as offsets into its canonical text."""
+        self.article(article_id)  # one clear error for an unknown id
+        return self.store.sentences_of(article_id), self.store.chunks_of(article_id)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """The library's embedding model over `texts` (one normalised row each); benchmarks compare with it."""
+        return self.embedder.embed_array(texts)
+
+    def clear_query_cache(self) -> None:
+        """Forget cached question vectors (benchmarks time uncached questions)."""
+        self.embedder.clear_cache()
+
+    def retrieve(self, question: str, k: int | None = None, mode: RetrievalMode = "hybrid") -> list[RetrievedChunk]:
+        """The chunks retrieval ranks first for `question` (no evidence selection, no answer)."""
+        self.store.refresh()
+        return self.retriever.retrieve(question, k or self.settings.top_k, mode=mode)
+
     def articles(self) -> list[ArticleSummary]:
         self.store.refresh()  # articles another process added or removed since
-        return self.store.registry.summaries()
+        return self.store.summaries()
 
     def article(self, article_id: str) -> Article:
-        article = self.store.registry.find(article_id)
+        article = self.store.find(article_id)
         if article is None:
             raise ArticleNotFound(f"no article with id {article_id!r} (see `rag list`)")
         return article
@@ -188,19 +190,19 @@ class Library:
         """Check (and repair) registry vs Chroma vs BM25 and verify a sample of citations."""
         from rag.maintenance import doctor
 
-        return doctor(self, repair=repair, sample=sample)
+        return doctor(self.store, lambda question: self.ask(question, mode="extractive"), repair=repair, sample=sample)
 
     def export(self, path: str | Path) -> int:
         """Write the corpus to a file `import_corpus` reads; returns the number of articles."""
         from rag.maintenance import export_corpus
 
-        return export_corpus(self, Path(path))
+        return export_corpus(self.store, Path(path))
 
     def import_corpus(self, path: str | Path, reembed: bool = False):
         """Add the articles of an export file under their own ids (vectors reused when the model matches)."""
         from rag.maintenance import import_corpus
 
-        return import_corpus(self, Path(path), reembed=reembed)
+        return import_corpus(self.store, Path(path), reembed=reembed)
 
     # -- questions ----------------------------------------------------------------------------
 
@@ -221,6 +223,15 @@ class Library:
                                                        fallback=self.extractive)
             return self._llm_answerers[key]
 
+    def support_judge(self, llm: bool = False) -> Judge:
+        """The judge of how well a cited span supports a claim: the offline one answers are verified
+        with, or (`llm`) one that also asks the configured LLM."""
+        if not llm:
+            return self.judge
+        from rag.llm.client import ChatLLM
+
+        return make_judge(self.settings, self.embedder, ChatLLM(self.settings, max_tokens=1))
+
     def standalone_question(self, question: str, history: list[Turn], mode: str,
                             llm: Settings | None = None) -> tuple[str, str | None]:
         """The query to search for; LLM condensing when in LLM mode, else the heuristic rewrite."""
@@ -238,11 +249,11 @@ class Library:
 
     def published_dates(self) -> dict[str, date | None]:
         """Article id -> published date, for every article in the library."""
-        return self.store.registry.published_dates()
+        return self.store.published_dates()
 
     def reference_date(self) -> date | None:
         """The library's "today" for relative dates: its newest published date."""
-        return self.store.registry.newest_published()
+        return self.store.newest_published()
 
     def understand(self, question: str, as_of: date | None = None) -> Query:
         """The question's intent and dates, relative ones resolved against `as_of` (default: the
@@ -275,7 +286,7 @@ class Library:
         retrieved = self.retriever.retrieve(query.text, k or self.settings.top_k, since=since, until=until,
                                             mode=retrieval, prefer=prefer, published=self.published_dates)
         question_vector = self.embedder.get_query_embedding(query.text)
-        articles = self.store.registry.articles(sorted({r.article_id for r in retrieved}))
+        articles = self.store.articles(sorted({r.article_id for r in retrieved}))
         evidence = select_evidence(query.text, retrieved, self.store, question_vector, articles)
         return Found(query=query, retrieved=retrieved, articles=articles, evidence=evidence)
 
@@ -333,14 +344,14 @@ class Library:
         yield Searching(query)
         t1 = time.perf_counter()
         found = self.evidence(query, k=k, since=since, until=until, retrieval=retrieval)
-        evidence, articles = found.evidence, found.articles
+        articles = found.articles
         t2 = time.perf_counter()
         draft, streamed = None, []
         try:
             if mode == "llm":
-                events = self._llm_answerer(llm).stream(standalone, evidence, articles, found=found)
+                events = self._llm_answerer(llm).stream(standalone, found)
             else:
-                events = self.extractive.stream(standalone, evidence, articles, found=found)
+                events = self.extractive.stream(standalone, found)
             for event in events:
                 if isinstance(event, Draft):
                     draft = event
@@ -355,7 +366,7 @@ class Library:
         except LLMError as exc:
             notice = redact(f"LLM unavailable: {exc}. Answered in extractive mode instead.", self.settings.openai_api_key)
             mode = "extractive"
-            for event in self.extractive.stream(standalone, evidence, articles, found=found):
+            for event in self.extractive.stream(standalone, found):
                 if isinstance(event, Draft):
                     draft = event
                 elif not streamed:

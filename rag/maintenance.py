@@ -11,16 +11,19 @@ import base64
 import gzip
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from rag.ingest.canonical import content_hash
-from rag.verify.citations import CitationError, make_citation, verify_all
 from rag.errors import InputError, RagError
-from rag.models import Article, Chunk, Sentence
-from rag.store import Store
+from rag.ingest.canonical import content_hash
+from rag.models import Answer, Article, ArticleSummary, Chunk, Sentence
+from rag.store import Embedded, Store
+from rag.verify.citations import CitationError, make_citation, verify_all
+
+Ask = Callable[[str], Answer]  # a question in, a verified extractive answer out
 
 EXPORT_FORMAT = "newsground-export"
 EXPORT_VERSION = 1
@@ -112,26 +115,35 @@ def _offset_problem(article: Article, sentences: list[Sentence], chunks: list[Ch
     return None
 
 
-def check_citations(library, sample: int, seed: int = 0) -> tuple[int, list[Problem]]:
+def _summaries(store: Store) -> list[ArticleSummary]:
+    store.refresh()  # articles another process added or removed since
+    return store.registry.summaries()
+
+
+def check_citations(store: Store, ask: Ask, sample: int, seed: int = 0) -> tuple[int, list[Problem]]:
     """Ask each sampled ready article's first sentence back and verify every citation returned."""
-    ready = sorted(s.id for s in library.articles() if s.state == "ready")
+    ready = sorted(s.id for s in _summaries(store) if s.state == "ready")
     checked, problems = 0, []
     for article_id in random.Random(seed).sample(ready, min(sample, len(ready))):
-        article = library.article(article_id)
-        sentences = library.store.registry.sentences_of(article_id)
+        article = store.registry.find(article_id)
+        sentences = store.registry.sentences_of(article_id)
         try:
             citation = make_citation(1, article, sentences[0].start, sentences[0].end, 1.0)
-            answer = library.ask(citation.quote[:300], mode="extractive")
-            verify_all([citation, *answer.citations], library.store.registry.articles([c.article_id for c in answer.citations] + [article_id]))
+            answer = ask(citation.quote[:300])
+            verify_all([citation, *answer.citations], store.registry.articles([c.article_id for c in answer.citations] + [article_id]))
             checked += 1 + len(answer.citations)
         except (CitationError, IndexError) as exc:
             problems.append(Problem(kind="citation", detail=f"article {article_id}: {exc or 'no sentences'}"))
     return checked, problems
 
 
-def doctor(library, repair: bool = True, sample: int = 20, seed: int = 0) -> DoctorReport:
-    """Check registry vs Chroma vs BM25, repair what the registry can rebuild, verify citations."""
-    store: Store = library.store
+def doctor(store: Store, ask: Ask, repair: bool = True, sample: int = 20, seed: int = 0) -> DoctorReport:
+    """Check registry vs Chroma vs BM25, repair what the registry can rebuild, verify citations.
+
+    Args:
+        store: the store to check.
+        ask: answers a question in extractive mode (`Library.ask`), for the citation sample.
+    """
     problems, reindex, orphans = find_problems(store)
     # Opening the store already finished what a crash interrupted; say so.
     opened = store.opened_repairs
@@ -156,8 +168,8 @@ def doctor(library, repair: bool = True, sample: int = 20, seed: int = 0) -> Doc
         problems += [p for p in after if p.detail not in {q.detail for q in problems}]
     if store.repair_error:
         problems.append(Problem(kind="pending", detail=store.repair_error))
-    checked, citation_problems = check_citations(library, sample, seed)
-    summaries = library.articles()
+    checked, citation_problems = check_citations(store, ask, sample, seed)
+    summaries = _summaries(store)
     return DoctorReport(
         articles=len(summaries), ready=sum(s.state == "ready" for s in summaries),
         chunks=sum(s.chunks for s in summaries), citations_checked=checked,
@@ -175,13 +187,12 @@ def _unb64(data: str, dtype, width: int) -> np.ndarray:
     return np.frombuffer(base64.b64decode(data), dtype=dtype).reshape(-1, width)
 
 
-def export_corpus(library, path: Path) -> int:
+def export_corpus(store: Store, path: Path) -> int:
     """Write every ready article (text, metadata, sentences, chunks and their vectors) to a
     gzipped JSON-lines file; returns the number of articles."""
-    store: Store = library.store
-    settings = library.settings
-    ids = sorted(s.id for s in library.articles() if s.state == "ready")
-    header = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "embed_model": library.embedder.model_name,
+    settings = store.settings
+    ids = sorted(s.id for s in _summaries(store) if s.state == "ready")
+    header = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "embed_model": store.embedder.model_name,
               "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap_sentences,
               "articles": len(ids)}
     tmp = path.with_name(path.name + ".tmp")
@@ -234,12 +245,12 @@ def _read_export(path: Path) -> tuple[dict, list[dict]]:
     return lines[0], lines[1:]
 
 
-def import_corpus(library, path: Path, reembed: bool = False) -> ImportResult:
+def import_corpus(store: Store, path: Path, reembed: bool = False) -> ImportResult:
     """Add the articles of an export under their own ids. Vectors are reused when the export was
     made with this embedding model and chunking (else, or with `reembed`, they are recomputed)."""
     header, records = _read_export(path)
-    settings = library.settings
-    reuse = not reembed and header.get("embed_model") == library.embedder.model_name and \
+    settings = store.settings
+    reuse = not reembed and header.get("embed_model") == store.embedder.model_name and \
         header.get("chunk_tokens") == settings.chunk_tokens and header.get("chunk_overlap") == settings.chunk_overlap_sentences
     articles: list[tuple[Article, dict]] = []
     for n, record in enumerate(records, 2):
@@ -251,7 +262,6 @@ def import_corpus(library, path: Path, reembed: bool = False) -> ImportResult:
             raise InputError(f"{path}: article {article.id} text does not match its sha256 (the file was altered)")
         articles.append((article, record))
     result = ImportResult(reused_vectors=reuse)
-    store: Store = library.store
     with store.writing():
         todo: list[tuple[Article, dict]] = []
         for article, record in articles:
@@ -266,6 +276,7 @@ def import_corpus(library, path: Path, reembed: bool = False) -> ImportResult:
             result.reused_vectors = False
             store.index([a for a, _ in todo])
             return result
+        given = {}
         for article, record in todo:
             sentences = [Sentence(article.id, i, s, e) for i, (s, e) in enumerate(record["sentences"])]
             prefix = f"{article.id}@{article.sha256[:8]}"
@@ -275,10 +286,6 @@ def import_corpus(library, path: Path, reembed: bool = False) -> ImportResult:
                 raise InputError(f"{path}: article {article.id}: {problem}")
             sent_vecs = _unb64(record["sentence_vectors"], np.float16, record["dim"]).astype(np.float32)
             chunk_vecs = _unb64(record["chunk_vectors"], np.float32, record["dim"])
-            # The same write order as Store.index: pending row, vectors, then ready.
-            store.registry.write_pending(article, sentences, sent_vecs, chunks)
-            store.vectors.delete_article(article.id)
-            store.vectors.add(article, chunks, chunk_vecs)
-        store.registry.set_state([a.id for a, _ in todo], "ready")
-        store.repair()  # resyncs BM25 with the new ready chunks
+            given[article.id] = Embedded(sentences, chunks, sent_vecs, chunk_vecs)
+        store.index([a for a, _ in todo], vectors=given)
     return result

@@ -49,10 +49,14 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=200, validation_alias="RAG_CHUNK_TOKENS")
     chunk_overlap_sentences: int = Field(default=1, validation_alias="RAG_CHUNK_OVERLAP")
     # Sentence vectors for the evidence ranker: pooled from the chunk's own pass ("late", about half
-    # the model work) or a second model pass ("separate"). Late measured (README, "Speed and scale"):
-    # SQuAD half-A 500 q hit@5 0.950 both, contains_gold 0.814 vs 0.806; bundled set hit@5 1.0 both,
-    # contains_gold 0.828 both (one question lost, one gained), abstention unchanged.
+    # the model work, answers as good on SQuAD half A) or a second pass ("separate"); docs/constants.md.
     sentence_vectors: Literal["late", "separate"] = Field(default="late", validation_alias="RAG_SENTENCE_VECTORS")
+    # Chunks embedded (and added to Chroma) together: enough for length bucketing to fill batches of
+    # similar lengths, small enough that progress moves and a crash loses little (bench/bench_ingest.py --levers).
+    embed_batch_chunks: int = Field(default=256, ge=1, validation_alias="RAG_EMBED_BATCH_CHUNKS")
+    # Articles segmented ahead, in a thread, while the model embeds (0: one after the other). A batch of
+    # ~256 chunks is ~20 news articles, so one ahead would barely overlap (bench/bench_ingest.py --levers).
+    segment_ahead: int = Field(default=64, ge=0, validation_alias="RAG_SEGMENT_AHEAD")
     top_k: int = Field(default=5, validation_alias="RAG_TOP_K")
     rrf_k: int = Field(default=5, validation_alias="RAG_RRF_K")
     max_file_mb: float = Field(default=20.0, validation_alias="RAG_MAX_FILE_MB")

@@ -1,8 +1,7 @@
 """Fixtures for the core library tests: real Library objects on temporary data directories.
 
 A pytest plugin (registered in tests/conftest.py): `corpus_library` is the one index of the shipped
-corpus per session (read-only); tests that change a library use `seed_only_library` or their own.
-"""
+corpus per session (read-only); tests that change a library use `seed_only_library` or their own."""
 
 from __future__ import annotations
 
@@ -12,16 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag.library import Library
-from rag.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
-SEED_ID = "01-washtimes-2025-11-21-kremlin-peace-plan"
-
-
-def library_at(data_dir: Path, **overrides) -> Library:
-    """A library on `data_dir`, offline answerer unless overridden (the env may hold an API key)."""
-    return Library(Settings(RAG_DATA_DIR=data_dir, RAG_LLM="none").with_overrides(**overrides))
+from tests.support.library import CORPUS, SEED_ID, library_at
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from conftest_core import CORPUS, SEED_ID
+from tests.support.library import CORPUS, SEED_ID
 from rag.ingest.canonical import normalize_text
 from rag.ingest.files import iter_input_files, load_file
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest_core import ROOT, SEED_ID
-from rag.verify.citations import is_verbatim
+from tests.support.library import ROOT, SEED_ID
 from rag.errors import InputError
 from rag.models import Answer, Searching, Turn
+from rag.verify.citations import is_verbatim
 
 QUESTIONS = [json.loads(line) for line in (ROOT / "evals" / "corpus_questions.jsonl").read_text().splitlines() if line.strip()]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import bm25s
 import numpy as np
 
-from rag.store.bm25 import BM25Index
 from rag.lexical import terms
+from rag.store.bm25 import BM25Index
 
 DOCS = [
     "Kremlin spokesperson Dmitry Peskov said diplomats discussed a framework for a peace deal.",

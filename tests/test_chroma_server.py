@@ -3,7 +3,7 @@
 import pytest
 
 from bench.common import chroma_server as running_chroma_server
-from conftest_core import CORPUS, SEED_ID, library_at
+from tests.support.library import CORPUS, SEED_ID, library_at
 from rag.errors import StoreError
 from rag.net import free_port
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest_core import CORPUS, ROOT, SEED_ID
+from tests.support.library import CORPUS, ROOT, SEED_ID
 
 RAG = [sys.executable, "-m", "rag"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest_web import STORIES, rss, write_pdf
+from tests.support.news_site import STORIES, rss, write_pdf
 from test_cli import run
 
 WEB_ENV = {"RAG_FETCH_ALLOW_PRIVATE": "1", "RAG_FETCH_DELAY": "0", "RAG_FETCH_TIMEOUT": "5"}

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from conftest_core import ROOT, SEED_ID, library_at
+from tests.support.library import ROOT, SEED_ID, library_at
 from rag.verify.citations import is_verbatim
 from ui.handlers import Handlers
 

@@ -7,9 +7,9 @@ import socket
 import pytest
 
 from rag.embeddings import LocalMiniLMEmbedding
-from rag.verify.judge import LLMJudge, OfflineJudge, make_judge
 from rag.llm.client import ChatLLM
 from rag.settings import Settings
+from rag.verify.judge import LLMJudge, OfflineJudge, make_judge
 
 EVIDENCE = ("Kremlin spokesperson Dmitry Peskov said Russian diplomats have been in contact with U.S. officials. "
             "The plan has 28 points and was drafted in November.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from evals import metrics
 from evals.datasets import GoldSpan
-from rag.verify.judge import SupportVerdict
 from rag.models import Citation, RetrievedChunk
+from rag.verify.judge import SupportVerdict
 
 
 class WordJudge:

@@ -98,7 +98,7 @@ def test_second_open_reuses_the_cached_index(bundled):
     cache = ROOT / runner.CACHE_ROOT / runner.corpus_hash(evalset.articles, settings)
     assert summary["config"]["corpus_hash"] == cache.name and cache.is_dir()
     library, _ = runner.open_index(evalset.articles, settings, cache)
-    assert library.store.ready_count() == len(evalset.articles)
+    assert library.ready_count() == len(evalset.articles)
     assert {r.status for r in library.add_articles(evalset.articles)} == {"unchanged"}
 
 

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from rag.ingest.canonical import make_article, normalize_text
 from rag.ingest.files import load_file
-from rag.verify.citations import CitationError, is_verbatim, make_citation
 from rag.models import Article
 from rag.text import approx_token_count, chunk_sentences, split_sentences
+from rag.verify.citations import CitationError, is_verbatim, make_citation
 
 PIECES = [
     "\u0301", "\u0308", "e\u0301", "\u0915\u093f",  # combining marks, a Devanagari cluster

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest_core import CORPUS, SEED_ID, library_at
+from tests.support.library import CORPUS, SEED_ID, library_at
 from rag.cli import main
 from rag.verify.citations import is_verbatim
 from ui.render import answer_message
@@ -56,9 +56,9 @@ def test_hostile_text_does_not_reorder_other_articles(libraries):
     clean, hostile = libraries
     for question in QUESTIONS:
         for mode in ("dense", "hybrid"):
-            mixed = hostile.retriever.retrieve(question, 8, mode=mode)
+            mixed = hostile.retrieve(question, 8, mode=mode)
             theirs = [r.chunk_id for r in mixed if r.article_id == SEED_ID]
-            ours = [r.chunk_id for r in clean.retriever.retrieve(question, 8, mode=mode)]
+            ours = [r.chunk_id for r in clean.retrieve(question, 8, mode=mode)]
             # The hostile article may take places (its own content), never reorder the others.
             assert theirs == ours[:len(theirs)], (question, mode)
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest_core import ROOT, library_at
-from conftest_web import wait_until, web_settings, write_pdf
-from rag.verify.citations import is_verbatim
+from tests.support.library import ROOT, library_at
+from tests.support.news_site import wait_until, web_settings, write_pdf
 from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.watch import FolderWatch
+from rag.verify.citations import is_verbatim
 
 def test_pdf_text_pages_and_verbatim_citations_with_page_numbers(tmp_path, news_site):
     pdf = write_pdf(tmp_path / "water-report.pdf")

@@ -14,13 +14,13 @@ import re
 
 import pytest
 
-from conftest_llm import StatusProxy, library_for, llm_env, run_rag, streamed_content
+from tests.support.llm_servers import StatusProxy, library_for, llm_env, run_rag, streamed_content
 from rag.answer.claims import UNSUPPORTED_MARK, claim_core
 from rag.conversation import CONDENSE_SYSTEM, rewrite_followup, usable_rewrite
-from rag.verify.judge import LLMJudge
 from rag.llm.client import ChatLLM
 from rag.answer.prompt import SYSTEM_PROMPT
 from rag.models import Quotes, Turn
+from rag.verify.judge import LLMJudge
 
 pytestmark = pytest.mark.server
 
@@ -79,7 +79,7 @@ def test_rag_ask_json_in_llm_mode(llm_server, corpus_dir, corpus_texts):
 
 
 def test_every_llm_answer_is_verified(streamed_answers, llm_library, corpus_texts):
-    judge = llm_library.judge
+    judge = llm_library.support_judge()
     for _, answer, _ in streamed_answers:
         data = answer.to_json_dict()
         check_citations(data, corpus_texts)
@@ -186,7 +186,7 @@ def test_follow_up_is_condensed_by_the_llm(llm_server, corpus_dir):
 
 def test_llm_judge_reads_p_yes_from_logprobs(llm_library):
     evidence = "Kremlin spokesperson Dmitry Peskov said Russian diplomats have been in contact with U.S. officials."
-    judge = LLMJudge(ChatLLM(llm_library.settings, max_tokens=1), llm_library.judge)
+    judge = LLMJudge(ChatLLM(llm_library.settings, max_tokens=1), llm_library.support_judge())
     supported = judge.p_yes("Dmitry Peskov is the Kremlin spokesperson.", evidence)
     contradicted = judge.p_yes("Sergei Lavrov is the Kremlin spokesperson.", evidence)
     assert 0.0 <= contradicted < supported <= 1.0, (supported, contradicted)
@@ -224,7 +224,7 @@ def test_the_answer_check_tells_an_answer_from_a_near_miss(llm_library):
     for question in ("How many points does President Trump's Ukraine peace plan have?",
                      "How many countries withdrew from the 2024 Olympics?"):
         found = llm_library.evidence(question, k=5)
-        draft = next(e for e in llm_library.extractive.stream(question, found.evidence, found.articles, found=found)
+        draft = next(e for e in llm_library.extractive.stream(question, found)
                      if not isinstance(e, str))
         assert draft.citations, draft.answer  # both have an extractive answer to check
         p[question] = llm.yes_probability(ANSWER_CHECK_SYSTEM, answer_check_prompt(question, draft.citations, found.articles))

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest_llm import SilentServer, StatusProxy, closed_port_url, library_for, llm_env, run_rag
+from tests.support.llm_servers import SilentServer, StatusProxy, closed_port_url, library_for, llm_env, run_rag
 
 pytestmark = pytest.mark.server
 

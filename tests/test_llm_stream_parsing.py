@@ -24,7 +24,7 @@ def packed_for(library, question: str):
 
 def resolved(library, packed, articles, reply: str) -> StreamedAnswer:
     """`reply` streamed in one piece through a ClaimResolver over `packed`, finished."""
-    answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
+    answer = StreamedAnswer(ClaimResolver(packed, articles, library.support_judge()))
     list(answer.feed(reply))
     list(answer.finish())
     return answer
@@ -42,7 +42,7 @@ def evidence(corpus_library):
 def stream(evidence, reply: str, piece: int = 3):
     """Feed `reply` in `piece`-character deltas; returns (shown deltas, draft)."""
     library, packed, articles, _ = evidence
-    answer = StreamedAnswer(ClaimResolver(packed, articles, library.judge))
+    answer = StreamedAnswer(ClaimResolver(packed, articles, library.support_judge()))
     shown = []
     for i in range(0, len(reply), piece):
         shown += list(answer.feed(reply[i:i + piece]))
@@ -168,8 +168,8 @@ def test_a_claim_the_confirming_judge_rejects_is_not_cited(evidence):
     strict = OfflineJudge(library.embedder, threshold=0.99)
     quote = articles[packed[label - 1].article_id].text[packed[label - 1].start:packed[label - 1].end]
     for reply, supported in ((f"Dmitry Peskov is the Kremlin spokesperson [{label}].", False), (f"{quote} [{label}]", True)):
-        plain = ClaimResolver(packed, articles, library.judge)
-        confirmed = ClaimResolver(packed, articles, library.judge, confirm=strict)
+        plain = ClaimResolver(packed, articles, library.support_judge())
+        confirmed = ClaimResolver(packed, articles, library.support_judge(), confirm=strict)
         for resolver in (plain, confirmed):
             answer = StreamedAnswer(resolver)
             list(answer.feed(reply))
@@ -186,7 +186,7 @@ def test_the_extractive_answers_sentences_lead_the_prompt(corpus_library):
 
     library = corpus_library
     found = library.evidence("What is the latest news about the Ukraine peace plan?", k=5)
-    draft = next(e for e in library.extractive.stream(found.query.text, found.evidence, found.articles, found=found)
+    draft = next(e for e in library.extractive.stream(found.query.text, found)
                  if not isinstance(e, str))
     assert not draft.abstained and draft.citations
     led = lead_with(found.evidence, draft.citations)

@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from conftest_core import SEED_ID, library_at
+from tests.support.library import SEED_ID, library_at
 from rag.cli import main
 from rag.errors import InputError
 

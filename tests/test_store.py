@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest_core import SEED_ID, library_at
+from tests.support.library import SEED_ID, library_at
 from rag.errors import ArticleNotFound, StoreError
 
 

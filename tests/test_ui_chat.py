@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest_ui import CITED_QUESTION, FIRST_QUESTION, FOLLOW_UP
+from tests.support.ui_server import CITED_QUESTION, FIRST_QUESTION, FOLLOW_UP
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest_ui import UPLOAD_LIMIT_MB
+from tests.support.ui_server import UPLOAD_LIMIT_MB
 
 pytestmark = pytest.mark.browser
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest_ui import ARTIFACTS, FIRST_QUESTION, ROOT, start_server, stop_server
+from tests.support.ui_server import ARTIFACTS, FIRST_QUESTION, ROOT, start_server, stop_server
 
 pytest.importorskip("xllamacpp", reason="needs the local-llm extra: pip install -e '.[local-llm]'")
 
-from conftest_llm import MODEL_CACHE  # noqa: E402
+from tests.support.llm_servers import MODEL_CACHE  # noqa: E402
 from rag.llm.bundled import QWEN_15B, model_path  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]

@@ -184,7 +184,7 @@ def test_the_chat_handler_shows_pending_then_streaming_then_the_final_answer(cor
     it comes, then the final answer with its citations."""
     import re
 
-    from conftest_ui import CITED_QUESTION
+    from tests.support.ui_server import CITED_QUESTION
     from ui.handlers import ChatSession, Handlers
 
     states = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest_ui import ARTIFACTS, start_server, stop_server
+from tests.support.ui_server import ARTIFACTS, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from conftest_ui import start_server, stop_server
-from conftest_web import STORIES, atom, rss, wait_until
+from tests.support.ui_server import start_server, stop_server
+from tests.support.news_site import STORIES, atom, rss, wait_until
 from test_cli import run
 
 pytestmark = pytest.mark.browser

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from conftest_core import library_at
-from conftest_web import STORIES, atom, http_date, news_page, rss, web_settings
-from rag.verify.citations import is_verbatim
+from tests.support.library import library_at
+from tests.support.news_site import STORIES, atom, http_date, news_page, rss, web_settings
 from rag.errors import InputError
+from rag.verify.citations import is_verbatim
 
 DAY1 = "Sun, 14 Sep 2025 08:00:00 GMT"
 DAY2 = "Thu, 02 Oct 2025 08:00:00 GMT"
@@ -38,7 +38,7 @@ def test_a_url_becomes_an_article_with_metadata_and_verbatim_citations(web_libra
     assert article.text.startswith("The night ferry between Kestrel Point")
     for junk in ("Home", "Subscribe", "window.tracker", "Copyright"):
         assert junk not in article.text
-    origin = web_library.origins.origin(article.id)
+    origin = web_library.origin(article.id)
     assert origin.author == "Ada Quist" and origin.fetched_at and origin.kind == "web"
 
     answer = web_library.ask("What is the name of the new hybrid ferry vessel?")
@@ -121,7 +121,7 @@ def test_rss_feed_refreshes_with_conditional_get_and_only_fetches_what_changed(w
     first = web_library.feeds.add(site.url("/rss.xml"), "30m")
     assert first.status == "ok" and statuses(first.results) == ["added", "added"]
     assert len(web_library.articles()) == 2
-    feed_of = web_library.origins.feed_of_articles()
+    feed_of = web_library.feed_of_articles()
     assert set(feed_of.values()) == {site.url("/rss.xml")} and len(feed_of) == 2
 
     # Nothing changed: one conditional GET answered 304, and no other request at all.
@@ -253,7 +253,7 @@ def test_an_older_data_directory_gains_the_web_tables_and_keeps_its_articles(tmp
             db.execute(f"DROP TABLE {table}")
     reopened = library_at(data, **web_settings())
     assert [a.id for a in reopened.articles()] == [added.article_id]
-    assert reopened.origins.origin(added.article_id) is None  # nothing invented for old articles
+    assert reopened.origin(added.article_id) is None  # nothing invented for old articles
     news_site.set("/rss.xml", rss([("library", "1", DAY3), ("ferry", "1", DAY3)], news_site.base),
                   content_type="application/rss+xml")
     refresh = reopened.feeds.add(news_site.url("/rss.xml"))

@@ -220,7 +220,7 @@ class Handlers:
         """Rows for the table (the last column is the article id) and the empty-state message."""
         summaries = self.library.articles()
         names = {f.url: f.title or f.url for f in self.library.feeds.list()}
-        feeds = {article_id: names.get(url, url) for article_id, url in self.library.origins.feed_of_articles().items()}
+        feeds = {article_id: names.get(url, url) for article_id, url in self.library.feed_of_articles().items()}
         rows = render.library_rows(summaries, query or "", feeds)
         if not summaries:
             message = render.LIBRARY_EMPTY

@@ -171,6 +171,6 @@ def _settings(library, local_available: bool):
                 + ("" if local_available else f", or {render.esc(INSTALL_HINT)}") + ")")
     if local_available:
         llm += " · local: Qwen2.5 1.5B (started on first use)"
-    gr.HTML(f'<div class="models">LLM: {llm}<br>Embeddings: {render.esc(library.embedder.describe())}</div>',
+    gr.HTML(f'<div class="models">LLM: {llm}<br>Embeddings: {render.esc(library.embedding_engine())}</div>',
             js_on_load=None)
     return mode, k, since, until, as_of

@@ -1,9 +1,12 @@
-"""What every answerer produces: text deltas while streaming, then one Draft."""
+"""What every answerer is and produces: text deltas while streaming, then one Draft."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from rag.evidence import Found
 from rag.models import AnswerSpan, Citation, Claim
 
 ABSTAIN_TEXT = "The corpus does not say: no indexed article supports an answer to this question."
@@ -22,3 +25,11 @@ class Draft:
 
 def abstention() -> Draft:
     return Draft(answer=ABSTAIN_TEXT, abstained=True)
+
+
+class Answerer(Protocol):
+    """Answers a question from what retrieval found (the extractive and the LLM answerers)."""
+
+    def stream(self, question: str, found: Found) -> Iterator[str | Draft]:
+        """Yield the answer text as it is ready, then one `Draft` (citations not yet verified)."""
+        ...

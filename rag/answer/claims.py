@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 
-from rag.verify.attribution import borrows_subject, dropped_attribution, sources_needed
 from rag.answer.base import Draft, abstention
 from rag.answer.stream import is_abstention
-from rag.verify.tense import states_done_as_intended, states_future_as_done
-from rag.verify.citations import make_citation
 from rag.evidence import Evidence
-from rag.verify.judge import Judge
 from rag.models import Article, Citation, Claim
+from rag.verify.attribution import borrows_subject, dropped_attribution, sources_needed
+from rag.verify.citations import make_citation
+from rag.verify.judge import Judge
+from rag.verify.tense import states_done_as_intended, states_future_as_done
 
 UNSUPPORTED_MARK = " [unsupported]"
 # Offline scores under this are confirmed by the `confirm` judge. The offline model's scores for

@@ -24,10 +24,10 @@ from datetime import date
 
 from rag.answer.base import Draft, abstention
 from rag.answer.short import best_phrase
-from rag.verify.citations import make_answer_span, make_citation
 from rag.evidence import Evidence, Found, article_coverage, key_sentences
 from rag.models import AnswerSpan, Article, Citation, Claim
-from rag.query import Query, understand
+from rag.query import Query
+from rag.verify.citations import make_answer_span, make_citation
 
 # Broad questions ("what is the latest on X", "summarize X") are answered by whole articles.
 # Calibrated by hand on the bundled news questions (evals/corpus_questions.jsonl): answerable
@@ -91,7 +91,7 @@ class ExtractiveAnswerer:
         top = sorted(coverage, key=coverage.get, reverse=True)[:2]
         if self.store is None or len(top) < 2:
             return max(coverage.values(), default=0.0)
-        arts = self.store.registry.articles(top)
+        arts = self.store.articles(top)
         both = Article(id="pair", title=" ".join(a.title for a in arts.values()),
                        text="\n".join(a.text for a in arts.values()))
         return article_coverage(query, both, self.store)
@@ -103,10 +103,9 @@ class ExtractiveAnswerer:
         best = evidence[0].score
         return [e for e in evidence[: self.max_sentences] if e.score >= best * self.keep_ratio]
 
-    def stream(self, question: str, evidence: list[Evidence], articles: dict[str, Article],
-               found: Found | None = None) -> Iterator[str | Draft]:
+    def stream(self, question: str, found: Found) -> Iterator[str | Draft]:
         """Yields the answer text as it is ready, then the Draft."""
-        query = found.query if found is not None else understand(question)
+        query, evidence, articles = found.query, found.evidence, found.articles
         coverage = self.coverage(query, articles) if query.intent in BROAD_INTENTS + ("when",) else {}
         if not self.answerable(query, evidence, coverage):
             draft = abstention()

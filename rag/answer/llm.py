@@ -35,10 +35,10 @@ from rag.answer.topic import on_topic
 from rag.verify.citations import make_answer_span
 from rag.errors import LLMError
 from rag.evidence import Evidence, Found
-from rag.verify.judge import LLM_THRESHOLD, Judge, LLMJudge, OfflineJudge
 from rag.llm.client import ChatLLM
 from rag.models import AnswerSpan, Article, Citation, Quotes
-from rag.query import Query, understand
+from rag.query import Query
+from rag.verify.judge import LLM_THRESHOLD, Judge, LLMJudge, OfflineJudge
 
 NO_SUPPORT_NOTICE = ("none of the {model} answer's sentences is supported by the sources, so the "
                      "quoted sentences are shown instead")
@@ -84,11 +84,10 @@ class LLMAnswerer:
         packed = pack_evidence(evidence, budget)
         return build_prompt(question, packed, articles, intent), label_order(packed)
 
-    def stream(self, question: str, evidence: list[Evidence], articles: dict[str, Article],
-               found: Found | None = None) -> Iterator[str | Quotes | Draft]:
+    def stream(self, question: str, found: Found) -> Iterator[str | Quotes | Draft]:
         """Yields the extractive `Quotes`, then the answer text as it streams (markers after each
         verified sentence), then the Draft."""
-        query = found.query if found else understand(question)
+        query, evidence, articles = found.query, found.evidence, found.articles
         if not on_topic(evidence):  # the library holds nothing on the question: no call can help
             yield from _abstain()
             return

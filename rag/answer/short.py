@@ -49,10 +49,8 @@ _BASE = (
 # name, "how many" a number): each question type gets its own weights for them.
 _CROSSED = ("capitalized", "all_capitalized", "numeric", "date", "length_1", "log_length", "distance", "maximal_name")
 FEATURES = _BASE + tuple(f"{t}*{f}" for t in Q_TYPES for f in _CROSSED)
-# Fitted by evals/fit_short.py (listwise softmax) on SQuAD v1.1 dev half-a questions outside the
-# reported seed-0 sample (--seed 1, -n 1500; held-out EM 0.315, F1 0.432 of the top phrase within the
-# gold sentence), candidates taken from each question's gold sentence. Only the argmax is used,
-# so the scores are not probabilities and BIAS is 0.
+# Fitted by `python -m evals.fit_short --seed 1 -n 1500` (listwise softmax, SQuAD v1.1 dev half A
+# outside the reported sample); only the argmax is used, so BIAS is 0. The fit in docs/constants.md.
 WEIGHTS = np.array([
     -3.821, -0.1, -0.142, 0.723, -0.278, 2.314, -0.459, -0.474, -0.291, 0.398, -1.297, 0.987,
     0.489, -0.35, -1.221, 0.011, -0.365, -0.351, 1.262, 1.465, 0.774, -0.445, 0.21, -0.25,

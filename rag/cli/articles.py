@@ -84,7 +84,7 @@ def show(ctx, article_id, as_json):
         return
     click.echo(clean(f"{article.title}\n{article.source or '-'} | {article.published or '-'} | {article.url or '-'}"))
     click.echo(f"id {article.id} | sha256 {article.sha256}")
-    origin = open_library(ctx).origins.origin(article.id)
+    origin = open_library(ctx).origin(article.id)
     if origin is not None and origin.fetched_at:
         by = f" | by {origin.author}" if origin.author else ""
         feed = f" | feed {origin.feed_url}" if origin.feed_url else ""
@@ -186,7 +186,7 @@ def chat(ctx, k, since, until, mode, as_of, as_json):
     history: list[Turn] = []
     kwargs = _ask_kwargs(k, since, until, mode, as_of)
     if not as_json:
-        click.echo(f"{library.store.ready_count()} articles indexed. Ask a question (empty line to quit, /new to reset).")
+        click.echo(f"{library.ready_count()} articles indexed. Ask a question (empty line to quit, /new to reset).")
     while True:
         try:
             question = click.prompt("?", prompt_suffix=" ", default="", show_default=False)

@@ -19,9 +19,11 @@ from pydantic import BaseModel, Field
 
 from rag.errors import InputError
 from rag.ingest.canonical import canonical_url
-from rag.ingest.web import XML_TYPES, FetchError, fetch_article, now_iso
+from rag.ingest.web import XML_TYPES, Fetcher, FetchError, fetch_article, now_iso
 from rag.models import AddResult, Loaded
-from rag.store.origins import FeedInfo, utc_now
+from rag.store.origins import FeedInfo, Origins, utc_now
+
+AddLoaded = Callable[[list[Loaded], Callable[[int, int], None] | None], list[AddResult]]
 
 DEFAULT_EVERY_S = 30 * 60
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$", re.I)
@@ -71,9 +73,16 @@ def _entry_date(entry) -> date | None:
 class Feeds:
     """The feeds a library follows; state lives in its registry."""
 
-    def __init__(self, library):
-        self.library = library
-        self.state = library.origins
+    def __init__(self, state: Origins, fetcher: Fetcher, add: AddLoaded):
+        """
+        Args:
+            state: the feeds, their seen entries and the articles' origins (`rag.store.origins`).
+            fetcher: fetches the feeds and their pages.
+            add: adds loaded articles to the library (`Library.add_loaded`).
+        """
+        self.state = state
+        self.fetcher = fetcher
+        self.add_loaded = add
         # One refresh at a time (the UI's scheduler and its "Refresh all now" may overlap), so an
         # entry is never fetched and indexed twice at once.
         self._refreshing = threading.RLock()
@@ -129,7 +138,7 @@ class Feeds:
         feed = self.state.feed(url)
         if feed is None:
             raise InputError(f"not following {url} (see `rag feeds list`)")
-        fetcher = self.library.fetcher
+        fetcher = self.fetcher
         checked = now_iso()
         try:
             fetched = fetcher.get(url, accept=FEED_TYPES, etag=feed.etag, last_modified=feed.last_modified)
@@ -161,7 +170,7 @@ class Feeds:
             if item.article is not None and item.article.published is None and _entry_date(entry):
                 item.article = item.article.model_copy(update={"published": _entry_date(entry)})
             loaded.append(item)
-        results = self.library.add_loaded(loaded, progress)
+        results = self.add_loaded(loaded, progress)
         seen = [(key, link, version, r.article_id) for (key, link, version, _), r in zip(wanted, results)
                 if r.status != "failed"]
         self.state.record_entries(url, seen, checked)

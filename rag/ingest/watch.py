@@ -11,13 +11,13 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
 from rag.errors import InputError
 from rag.ingest.files import wanted_in_folder
-from rag.models import AddResult
+from rag.models import AddResult, ArticleSummary
 
 
 class FolderChange(BaseModel):
@@ -34,10 +34,20 @@ def _from_results(results: list[AddResult]) -> list[FolderChange]:
     return [FolderChange(**r.model_dump()) for r in results]
 
 
+class Shelf(Protocol):
+    """What a watched folder needs of the library it keeps in step (`rag.Library` is one)."""
+
+    def add(self, paths: list[str | Path], progress=None, follow_symlinks: bool = False) -> list[AddResult]: ...
+
+    def remove(self, article_id: str) -> ArticleSummary: ...
+
+    def articles_from_files(self) -> list[tuple[str, str]]: ...
+
+
 class FolderWatch:
     """Keeps a library in step with one folder."""
 
-    def __init__(self, library, folder: str | Path, *, sync_deletes: bool = False, follow_symlinks: bool = False):
+    def __init__(self, library: Shelf, folder: str | Path, *, sync_deletes: bool = False, follow_symlinks: bool = False):
         self.library = library
         self.root = Path(os.path.abspath(folder))
         if not self.root.is_dir():
@@ -56,7 +66,7 @@ class FolderWatch:
     def _file_articles(self) -> list[tuple[str, str]]:
         """(article id, absolute path) of articles loaded from files in this folder."""
         out = []
-        for article_id, location in self.library.origins.ids_from_files():
+        for article_id, location in self.library.articles_from_files():
             path = os.path.abspath(location)
             if Path(path).is_relative_to(self.root):
                 out.append((article_id, path))

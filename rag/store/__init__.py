@@ -1,6 +1,6 @@
 """The store of one data directory: registry (truth), Chroma vectors, BM25 and origins, kept in
 agreement. `Store` is its front door."""
 
-from rag.store.store import Progress, Store, chunk_context
+from rag.store.store import Embedded, Progress, Store, chunk_context
 
-__all__ = ["Progress", "Store", "chunk_context"]
+__all__ = ["Embedded", "Progress", "Store", "chunk_context"]

@@ -18,6 +18,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +38,17 @@ class _Segment:
 
 
 class BM25Index:
-    """Chunk ids (in the order they were added) and their BM25 postings; empty until built."""
+    """Chunk ids (in the order they were added), their BM25 postings, and per chunk its article id
+    and published date (as an ordinal, -1 when unknown), which searches filter on; empty until built.
+
+    The article ids and dates are not persisted: the store labels a loaded index from the registry
+    (`label`)."""
 
     def __init__(self, path: Path):
         self.path = path
         self.chunk_ids: list[str] = []
+        self.articles: list[str] = []
+        self.dates = np.zeros(0, dtype=np.int64)
         self._vocab: dict[str, int] = {}
         self._df = np.zeros(0, dtype=np.int64)
         self._lengths = np.zeros(0, dtype=np.float64)
@@ -65,6 +72,7 @@ class BM25Index:
 
     def _clear(self) -> None:
         self.chunk_ids, self._vocab, self._segments, self._norm = [], {}, [], None
+        self.articles, self.dates = [], np.zeros(0, dtype=np.int64)
         self._df = np.zeros(0, dtype=np.int64)
         self._lengths = np.zeros(0, dtype=np.float64)
 
@@ -111,14 +119,26 @@ class BM25Index:
         self._df = df
         self._lengths = np.concatenate([self._lengths, lengths.astype(np.float64)])
         self.chunk_ids = self.chunk_ids + list(chunk_ids)
+        self.articles = self.articles + [""] * len(chunk_ids)
+        self.dates = np.concatenate([self.dates, np.full(len(chunk_ids), -1, dtype=np.int64)])
         self._segments.append(seg)
         self._norm = None
         return seg
 
-    def add(self, chunk_ids: list[str], texts: list[str]) -> None:
-        """Index `texts` (one per new chunk id) and persist them as a new segment."""
+    def add(self, chunk_ids: list[str], texts: list[str], articles: list[str] | None = None,
+            dates: list[int] | None = None) -> None:
+        """Index `texts` (one per new chunk id, of `articles`, published on `dates` as ordinals) and
+        persist them as a new segment."""
         if not chunk_ids:
             return
+        self._add(chunk_ids, texts)
+        n = len(chunk_ids)
+        if articles is not None:
+            self.articles[-n:] = list(articles)
+        if dates is not None:
+            self.dates[-n:] = np.asarray(dates, dtype=np.int64)
+
+    def _add(self, chunk_ids: list[str], texts: list[str]) -> None:
         new_terms: dict[str, int] = {}  # terms first seen here, with the ids _append will give them
         term_ids, docs, tfs, lengths = [], [], [], []
         for doc, text in enumerate(texts):
@@ -151,12 +171,15 @@ class BM25Index:
             np.subtract.at(self._df, seg.terms[~live], 1)
             seg.terms, seg.docs, seg.tfs = seg.terms[live], new_index[seg.docs[live]], seg.tfs[live]
         self.chunk_ids = [c for c, k in zip(self.chunk_ids, keep) if k]
+        self.articles = [a for a, k in zip(self.articles, keep) if k]
+        self.dates = self.dates[keep]
         self._lengths = self._lengths[keep]
         self._norm = None
         self._rewrite()
 
     def rebuild(self, chunk_ids: list[str], texts: list[str]) -> None:
-        """Index exactly these chunks from scratch (the registry disagreed with the index)."""
+        """Index exactly these chunks from scratch (the registry disagreed with the index); label
+        them afterwards."""
         shutil.rmtree(self.path, ignore_errors=True)
         self._clear()
         self.add(chunk_ids, texts)
@@ -164,7 +187,31 @@ class BM25Index:
             self.path.mkdir(parents=True, exist_ok=True)
             self._write_manifest()
 
+    def label(self, meta: dict[str, tuple[str, int]]) -> None:
+        """Set every chunk's article id and date ordinal from `meta` (chunk id -> both); chunks it
+        does not name get no article and no date."""
+        rows = [meta.get(c, ("", -1)) for c in self.chunk_ids]
+        self.articles = [a for a, _ in rows]
+        self.dates = np.array([d for _, d in rows], dtype=np.int64)
+
     # -- reads ----------------------------------------------------------------------------------
+
+    def chunks_of(self, article_ids: set[str]) -> set[str]:
+        """The ids of these articles' chunks."""
+        return {c for c, a in zip(self.chunk_ids, self.articles) if a in article_ids}
+
+    def search(self, query: str, k: int, since: date | None, until: date | None,
+               allowed: set[str]) -> list[tuple[str, float]]:
+        """The k best-scoring chunks with a positive score, of the `allowed` articles, published in
+        [since, until] when given (a chunk with no date is outside any date range)."""
+        scores = self.scores(query)
+        if since or until:
+            low = since.toordinal() if since else 1
+            high = until.toordinal() if until else 10**9
+            scores = np.where((self.dates >= low) & (self.dates <= high), scores, 0.0)
+        top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
+        top = top[np.argsort(-scores[top])]  # a full sort of 100k scores costs more than the scoring
+        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0 and self.articles[i] in allowed]
 
     def idf(self, term: str) -> float:
         """BM25's idf of a stemmed term over the chunks (unseen terms get the highest idf)."""

@@ -51,10 +51,9 @@ def _open(path: Path, schemas: tuple[str, ...]) -> sqlite3.Connection:
     """The registry's connection, in WAL mode, with its schema.
 
     `PRAGMA journal_mode=WAL` answers "database is locked" at once, without waiting out the busy
-    timeout, while another process opens the same new database: two `rag add`s on a fresh data
-    dir failed this way once in CI, and without this retry
-    `test_processes_opening_a_new_registry_at_once_all_succeed` fails (3 of 3 runs). So the
-    whole opening is retried until the busy timeout has passed.
+    timeout, while another process opens the same new database (two `rag add`s on a fresh data
+    dir; `test_processes_opening_a_new_registry_at_once_all_succeed`). So the whole opening is
+    retried until the busy timeout has passed.
     """
     deadline = time.monotonic() + _BUSY_TIMEOUT_S
     while True:

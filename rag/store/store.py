@@ -19,15 +19,16 @@ from datetime import date
 
 import numpy as np
 
-from rag.store.bm25 import BM25Index
+from rag.embeddings import Chunked, Embedder, embed_chunked
 from rag.errors import StoreError
+from rag.models import AddResult, Article, ArticleSummary, Chunk, Loaded, Sentence
+from rag.settings import Settings
+from rag.store.bm25 import BM25Index
 from rag.store.locking import WriterLock
-from rag.models import Article, Chunk, Sentence
 from rag.store.origins import ARTICLE_TABLES, SCHEMA as ORIGINS_SCHEMA, Origins
 from rag.store.registry import Registry
-from rag.settings import Settings
-from rag.text import chunk_sentences, split_sentences
 from rag.store.vectors import VectorIndex
+from rag.text import chunk_sentences, split_sentences
 
 Progress = Callable[[int, int], None]
 
@@ -40,9 +41,6 @@ def chunk_context(title: str, chunk_text: str) -> str:
     return f"{title}\n{chunk_text}"
 
 
-# Chunks embedded (and added to Chroma) together: enough for length bucketing to fill batches of
-# similar lengths, small enough that progress moves and a crash loses little. bench/ measured it.
-_EMBED_CHUNKS = 256
 # Below this much free space a write failure is reported as a full disk. SQLite and Chroma write
 # in pages and log segments of up to a few MB, so they fail before the disk reaches 0 bytes.
 _LOW_DISK_BYTES = 16 * 1024 * 1024
@@ -53,15 +51,28 @@ class _Prepared:
     article: Article
     sentences: list[Sentence]
     chunks: list[Chunk]
+    given: "Embedded | None" = None  # vectors that came with the article (an import)
+
+
+@dataclass
+class Embedded:
+    """An article's sentences and chunks with their vectors, computed elsewhere (a `rag export`)."""
+
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    sentence_vectors: np.ndarray
+    chunk_vectors: np.ndarray
 
 
 def _ordinal(published: str | None) -> int:
     return date.fromisoformat(published).toordinal() if published else -1
 
 
-def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 64) -> Iterator:
-    """fn(item) for each item in order, the pool computing up to `depth` items ahead of the caller
-    (a batch of ~256 chunks is ~20 news articles, so one ahead would barely overlap)."""
+def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int) -> Iterator:
+    """fn(item) for each item in order, the pool computing up to `depth` items ahead of the caller."""
+    if depth < 1:
+        yield from (fn(item) for item in items)
+        return
     pending: deque = deque(pool.submit(fn, item) for item in items[:depth])
     for nxt in items[depth:]:
         result = pending.popleft().result()
@@ -75,7 +86,7 @@ def _ahead(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 64)
 def _opening(data_dir):
     """Held while a process creates or opens the data dir's databases. Two processes creating a
     fresh data dir at once raced in SQLite's switch to WAL (see `rag.store.registry`) and then in
-    Chroma's first migration ("table collections already exists", in CI); opening one at a
+    Chroma's first migration ("table collections already exists"); opening one at a
     time removes both. Held for the opening only, so readers still open while a writer works."""
     import fcntl
 
@@ -91,7 +102,7 @@ def _opening(data_dir):
 class Store:
     """Owns the three indexes of one data directory."""
 
-    def __init__(self, settings: Settings, embedder, notify: Callable[[str], None] | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder, notify: Callable[[str], None] | None = None):
         self.settings = settings
         self.embedder = embedder
         self.lock = WriterLock(settings.data_dir / "write.lock", notify)
@@ -104,13 +115,10 @@ class Store:
         self._seen = self._stamp()  # see _catch_up
         self._writers = 0  # nesting depth of `writing()` in this process
         self._write_lock = threading.RLock()
-        # BM25's index and its per-chunk article ids and dates change together (a reload after
-        # another process wrote, an add, a remove) while other threads search them: searches and
-        # changes take this lock, so a search never pairs one version's scores with another's ids.
+        # BM25 changes (a reload after another process wrote, an add, a remove) while other threads
+        # search it: searches and changes take this lock, so a search sees one version whole.
         self._lexical_lock = threading.RLock()
         self._ready: set[str] = set()
-        self._bm25_dates = np.zeros(0, dtype=np.int64)
-        self._bm25_articles: list[str] = []
         self.opened_repairs = self.repair()  # reported by `rag doctor`
 
     # -- consistency --------------------------------------------------------------------------
@@ -226,10 +234,7 @@ class Store:
             rows = self.registry.ready_chunks()
             if rebuild and sorted(self.bm25.chunk_ids) != [r[0] for r in rows]:  # rows come ordered by chunk id
                 self.bm25.rebuild([r[0] for r in rows], self._chunk_texts(rows))
-            by_id = {r[0]: r for r in rows}
-            meta = [by_id.get(c) for c in self.bm25.chunk_ids]
-            self._bm25_articles = [m[1] if m else "" for m in meta]
-            self._bm25_dates = np.array([_ordinal(m[4]) if m else -1 for m in meta], dtype=np.int64)
+            self.bm25.label({r[0]: (r[1], _ordinal(r[4])) for r in rows})
             self._ready = self.registry.ready_ids()
 
     def _chunk_texts(self, rows: list[tuple]) -> list[str]:
@@ -243,11 +248,65 @@ class Store:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def index(self, articles: list[Article], progress: Progress | None = None) -> None:
+    def add(self, loaded: list[Loaded], progress: Progress | None = None) -> list[AddResult]:
+        """Add loaded articles: each is `added`, `updated` (same id or URL, new text), `unchanged`
+        (same text, or a duplicate within the batch) or `failed` (it could not be loaded).
+
+        Under the write lock from the first lookup: another process adding the same files
+        finishes first, and its articles are then `unchanged` here.
+        """
+        with self.writing():
+            results, to_index = self._decide(loaded)
+            if to_index:
+                self.index(to_index, progress)
+            for item, result in zip(loaded, results):
+                if item.origin is None or result.article_id is None:
+                    continue
+                if result.status in ("added", "updated"):
+                    self.origins.record_origin(result.article_id, item.origin)
+                elif result.reason is None and item.origin.fetched_at:  # fetched again, same text
+                    self.origins.touch_fetched(result.article_id, item.origin.fetched_at)
+            return results
+
+    def _decide(self, loaded: list[Loaded]) -> tuple[list[AddResult], list[Article]]:
+        """Each input's result, and the articles (new ones, new versions) to index."""
+        results: list[AddResult] = []
+        to_index: list[Article] = []
+        claimed: dict[str, str] = {}  # sha or id -> label, within this batch
+        for item in loaded:
+            if item.article is None:
+                results.append(AddResult(path=item.label, status="failed", reason=item.error))
+                continue
+            article = item.article
+            existing = self.registry.find(article.id) or self.registry.find_by_url(article.url)
+            if existing is not None:
+                article = article.model_copy(update={"id": existing.id})
+            same_text = self.registry.find_by_sha(article.sha256)
+            if (existing is not None and existing.sha256 == article.sha256) or (existing is None and same_text):
+                reason = None if existing is not None else f"same text as article {same_text}"
+                results.append(AddResult(path=item.label, status="unchanged", article_id=existing.id if existing else same_text,
+                                         title=article.title, reason=reason))
+                continue
+            if article.sha256 in claimed or article.id in claimed:
+                results.append(AddResult(path=item.label, status="unchanged", article_id=article.id, title=article.title,
+                                         reason=f"duplicate of {claimed.get(article.sha256) or claimed[article.id]} in this batch"))
+                continue
+            claimed[article.sha256] = claimed[article.id] = item.label
+            status = "updated" if existing is not None else "added"
+            results.append(AddResult(path=item.label, status=status, article_id=article.id, title=article.title))
+            to_index.append(article)
+        return results, to_index
+
+    def index(self, articles: list[Article], progress: Progress | None = None,
+              vectors: dict[str, Embedded] | None = None) -> None:
         """Segment, chunk, embed and store articles (new ones or new versions), then make them ready.
+        This is the one place the crash-safe write order lives (see `_store_batch`).
+
+        `vectors`: article id -> its sentences, chunks and vectors when they are already known
+        (an import); those articles are stored as given, not segmented or embedded again.
 
         Articles are segmented one ahead in a thread while the model embeds the previous batch
-        (the model runs outside the GIL), and embedded in batches of about `_EMBED_CHUNKS` chunks
+        (the model runs outside the GIL), and embedded in batches of about RAG_EMBED_BATCH_CHUNKS chunks
         across articles, so length bucketing has enough texts to group and Chroma gets one add.
         """
         with self.writing():
@@ -256,9 +315,17 @@ class Store:
             done = 0
             pool = ThreadPoolExecutor(max_workers=1)
             try:
-                for prepared in _ahead(pool, self._prepare, articles):
+                given = vectors or {}
+
+                def prepare(article: Article) -> _Prepared:
+                    if article.id in given:
+                        e = given[article.id]
+                        return _Prepared(article, e.sentences, e.chunks, e)
+                    return self._prepare(article)
+
+                for prepared in _ahead(pool, prepare, articles, self.settings.segment_ahead):
                     batch.append(prepared)
-                    if sum(len(p.chunks) for p in batch) >= _EMBED_CHUNKS:
+                    if sum(len(p.chunks) for p in batch) >= self.settings.embed_batch_chunks:
                         self._store_batch(batch, known)
                         done += len(batch)
                         batch = []
@@ -281,48 +348,23 @@ class Store:
         return _Prepared(article, sentences, chunks)
 
     def _embed(self, batch: list["_Prepared"]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(sentence vectors, chunk vectors) per article.
-
-        `late` sentence vectors pool each sentence's tokens inside its chunk's forward pass (a
-        sentence shared by two overlapping chunks gets the mean of both); `separate` ones come from
-        a second pass over the sentences alone, as do late ones cut off by the token limit."""
-        texts, spans, owners = [], [], []
-        late = self.settings.sentence_vectors == "late" and hasattr(self.embedder, "embed_with_spans")
-        for n, p in enumerate(batch):
-            for c in p.chunks:
-                head = len(p.article.title) + 1  # chunk_context puts the title and a newline first
-                texts.append(chunk_context(p.article.title, p.article.text[c.start:c.end]))
-                members = range(c.first_sentence, c.last_sentence + 1) if late else ()
-                spans.append([(p.sentences[i].start - c.start + head, p.sentences[i].end - c.start + head) for i in members])
-                owners.append((n, c.first_sentence))
-        if late:
-            chunk_vecs, span_vecs = self.embedder.embed_with_spans(texts, spans)
-        else:
-            chunk_vecs, span_vecs = self.embedder.embed_array(texts), [np.zeros((0, 384))] * len(texts)
-        sums = [np.zeros((len(p.sentences), chunk_vecs.shape[1]), dtype=np.float64) for p in batch]
-        counts = [np.zeros(len(p.sentences)) for p in batch]
-        for (n, first), vecs in zip(owners, span_vecs):
-            ok = ~np.isnan(vecs[:, 0]) if len(vecs) else np.zeros(0, dtype=bool)
-            rows = first + np.flatnonzero(ok)
-            sums[n][rows] += vecs[ok]
-            counts[n][rows] += 1
-        missing = [(n, i) for n, c in enumerate(counts) for i in np.flatnonzero(c == 0)]
-        if missing:
-            alone = self.embedder.embed_array([batch[n].article.text[batch[n].sentences[i].start:batch[n].sentences[i].end]
-                                               for n, i in missing])
-            for (n, i), vec in zip(missing, alone):
-                sums[n][i], counts[n][i] = vec, 1
-        out, offset = [], 0
-        for n, p in enumerate(batch):
-            sent = sums[n] / counts[n][:, None]
-            sent /= np.clip(np.linalg.norm(sent, axis=1, keepdims=True), 1e-12, None)
-            out.append((sent.astype(np.float32), chunk_vecs[offset:offset + len(p.chunks)]))
-            offset += len(p.chunks)
-        return out
+        """(sentence vectors, chunk vectors) per article (see `rag.embeddings.embed_chunked`)."""
+        items = []
+        for p in batch:
+            head = len(p.article.title) + 1  # chunk_context puts the title and a newline first
+            items.append(Chunked(
+                chunks=[chunk_context(p.article.title, p.article.text[c.start:c.end]) for c in p.chunks],
+                members=[[(p.sentences[i].start - c.start + head, p.sentences[i].end - c.start + head)
+                          for i in range(c.first_sentence, c.last_sentence + 1)] for c in p.chunks],
+                first=[c.first_sentence for c in p.chunks],
+                sentences=[p.article.text[s.start:s.end] for s in p.sentences],
+            ))
+        return embed_chunked(self.embedder, items, late=self.settings.sentence_vectors == "late")
 
     def _store_batch(self, batch: list["_Prepared"], known: set[str]) -> None:
         """Registry rows `pending` -> vectors in Chroma (one add) -> `ready` -> BM25 appended."""
-        vectors = self._embed(batch)
+        computed = iter(self._embed([p for p in batch if p.given is None]))
+        vectors = [(p.given.sentence_vectors, p.given.chunk_vectors) if p.given else next(computed) for p in batch]
         for p, (sent_vecs, _) in zip(batch, vectors):
             self.registry.write_pending(p.article, p.sentences, sent_vecs, p.chunks)
         for p in batch:
@@ -339,20 +381,11 @@ class Store:
         texts = [chunk_context(p.article.title, p.article.text[c.start:c.end]) for p in batch for c in p.chunks]
         dates = [_ordinal(p.article.published.isoformat() if p.article.published else None) for p in batch for _ in p.chunks]
         with self._lexical_lock:
-            stale = {c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in replaced} if replaced else set()
+            stale = self.bm25.chunks_of(replaced) if replaced else set()
             if stale:
-                self._drop_from_bm25(stale)
-            self.bm25.add(new_ids, texts)
-            self._bm25_articles += [p.article.id for p in batch for _ in p.chunks]
-            self._bm25_dates = np.concatenate([self._bm25_dates, np.array(dates, dtype=np.int64)])
+                self.bm25.remove(stale)
+            self.bm25.add(new_ids, texts, [p.article.id for p in batch for _ in p.chunks], dates)
         self._ready |= set(ids)
-
-    def _drop_from_bm25(self, chunk_ids: set[str]) -> None:
-        with self._lexical_lock:
-            keep = np.array([c not in chunk_ids for c in self.bm25.chunk_ids], dtype=bool)
-            self.bm25.remove(chunk_ids)
-            self._bm25_articles = [a for a, k in zip(self._bm25_articles, keep) if k]
-            self._bm25_dates = self._bm25_dates[keep]
 
     def remove(self, ids: list[str]) -> None:
         with self.writing():
@@ -362,7 +395,8 @@ class Store:
                 self.vectors.delete_article(article_id)
             self.registry.delete(ids)
             gone = set(ids)
-            self._drop_from_bm25({c for c, a in zip(self.bm25.chunk_ids, self._bm25_articles) if a in gone})
+            with self._lexical_lock:
+                self.bm25.remove(self.bm25.chunks_of(gone))
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -378,20 +412,42 @@ class Store:
 
     def bm25_search(self, query: str, k: int, since: date | None, until: date | None) -> list[tuple[str, float]]:
         with self._lexical_lock:
-            scores = self.bm25.scores(query)
-            if len(scores) != len(self._bm25_dates):
-                return []
-            if since or until:
-                low = since.toordinal() if since else 1
-                high = until.toordinal() if until else 10**9
-                scores = np.where((self._bm25_dates >= low) & (self._bm25_dates <= high), scores, 0.0)
-            top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
-            top = top[np.argsort(-scores[top])]  # a full sort of 100k scores costs more than the scoring
-            ids, articles = self.bm25.chunk_ids, self._bm25_articles
-            return [(ids[i], float(scores[i])) for i in top if scores[i] > 0 and articles[i] in self._ready]
+            return self.bm25.search(query, k, since, until, self._ready)
+
+    def find(self, article_id: str) -> Article | None:
+        """The article with this id (None when there is none, or it is being removed)."""
+        return self.registry.find(article_id)
+
+    def articles(self, ids: list[str]) -> dict[str, Article]:
+        """The articles with these ids that exist, by id."""
+        return self.registry.articles(ids)
+
+    def summaries(self) -> list[ArticleSummary]:
+        """Every article's metadata, chunk count and state (newest first)."""
+        return self.registry.summaries()
+
+    def published_dates(self) -> dict[str, date | None]:
+        return self.registry.published_dates()
+
+    def newest_published(self) -> date | None:
+        return self.registry.newest_published()
+
+    def sentences_of(self, article_id: str) -> list[Sentence]:
+        return self.registry.sentences_of(article_id)
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        return self.registry.chunks_of(article_id)
+
+    def idf(self, term: str) -> float:
+        """BM25's idf of a stemmed term over the chunks."""
+        with self._lexical_lock:
+            return self.bm25.idf(term)
 
     def chunks(self, ids: list[str]) -> dict[str, Chunk]:
         return self.registry.chunks(ids)
 
     def sentences_with_vectors(self, chunk: Chunk) -> tuple[list[Sentence], np.ndarray]:
         return self.registry.sentences_with_vectors(chunk.article_id, chunk.first_sentence, chunk.last_sentence)
+
+    def article_sentences_with_vectors(self, article_id: str) -> tuple[list[Sentence], np.ndarray]:
+        return self.registry.sentences_with_vectors(article_id, 0, 10**9)

@@ -33,16 +33,8 @@ _WORD = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z\u00C0-\u017F][\w'’-]*|\d[\d.,]
 # Auxiliaries and pronouns a paraphrase adds freely ("has been arrested" for "was arrested").
 _FUNCTION_WORDS = {"has", "have", "had", "been", "being", "would", "could", "can", "may", "might", "must",
                    "should", "shall", "also", "it", "its", "now", "will", "just", "still"}
-# A logistic model over each claim's features (`FEATURES`): names, numbers and added negations
-# left unexplained by the evidence (capped counts over the claim's sentences), the share of its
-# content words absent from the evidence, its term coverage and the lowest embedding similarity
-# of a claim sentence to its aligned evidence. Fitted by class-balanced logistic regression on
-# the tuning half (`python -m evals.fit_judge`), with the signs constrained (gaps never add
-# support, coverage and similarity never remove it); unconstrained, the fit rewards novel words
-# (SummEdits' consistent summaries paraphrase, its inconsistent ones reuse the document's
-# words), which would make invented text look supported. Fit: leave-one-document-out balanced
-# accuracy 0.637 on the tuning half (the three-feature model before it: 0.637 too), 83 distinct
-# scores over its 427 pairs (most common score 10.5% of them; before: 12 distinct, 77%).
+# A sign-constrained logistic model over each claim's gaps against its evidence (gaps never add
+# support): `python -m evals.fit_judge PATH` on SummEdits' tuning half; the fit in docs/constants.md.
 FEATURES = ("names", "numbers", "negation", "novel_share", "coverage", "similarity")
 SIGNS = (-1, -1, -1, -1, 1, 1)
 WEIGHTS = (-1.04, -0.776, -0.633, 0.0, 0.0, 0.287)
@@ -157,6 +149,11 @@ def _aligned(sentence: str, vector: np.ndarray, units: list[str], unit_vectors: 
     return " ".join(units[i] for i in best), float(cosine.max())
 
 
+def quoted_verbatim(claim: str, evidence: str) -> bool:
+    """The claim is a verbatim quote of the evidence: supported, whatever else is measured."""
+    return bool(claim.strip()) and claim.strip() in evidence
+
+
 class Judge(Protocol):
     """Anything that scores claim/evidence pairs (the answerers, the evals and the metrics use this)."""
 
@@ -178,7 +175,7 @@ class OfflineJudge:
 
     def support_many(self, pairs: list[tuple[str, str]]) -> list[SupportVerdict]:
         """`support` for many pairs, embedding each distinct sentence once."""
-        return [self._verdict(claim, evidence, parts) for (claim, evidence), parts in zip(pairs, self.analyse(pairs))]
+        return [self.verdict(claim, evidence, parts) for (claim, evidence), parts in zip(pairs, self.analyse(pairs))]
 
     def analyse(self, pairs: list[tuple[str, str]]) -> list[list[SentenceGaps]]:
         """Per pair, what each claim sentence leaves unexplained by the evidence."""
@@ -196,8 +193,9 @@ class OfflineJudge:
                         for s in claims[claim]])
         return out
 
-    def _verdict(self, claim: str, evidence: str, parts: list[SentenceGaps]) -> SupportVerdict:
-        if claim.strip() and claim.strip() in evidence:
+    def verdict(self, claim: str, evidence: str, parts: list[SentenceGaps]) -> SupportVerdict:
+        """The verdict on one pair, from what `analyse` found for it."""
+        if quoted_verbatim(claim, evidence):
             return SupportVerdict(1.0, True, ["claim is quoted verbatim"])
         score = _score(parts)
         return SupportVerdict(round(score, 3), score >= self.threshold, _reasons(parts))
@@ -214,12 +212,8 @@ def _reasons(parts: list[SentenceGaps]) -> list[str]:
     return reasons
 
 
-# The LLM-assisted judge's model: the offline features plus logit(p(yes)) of the LLM, fitted by
-# `python -m evals.fit_judge PATH --llm --limit 100 --seed 0` with Qwen2.5-Coder-1.5B-Instruct
-# Q4_K_M (`rag llm-server`) on a seeded sample of 100 tuning-half pairs (all 13 documents; the
-# whole half, 427 pairs, did not fit the time: ~10-20 s a pair on the shared 2-core machine).
-# There: p(yes) alone 0.581 balanced accuracy at 0.5 and 0.657 at its best threshold; the
-# combination 0.691 fitted (at the calibrated threshold below), 0.609 leave-one-document-out.
+# The LLM-assisted judge: the offline features plus the LLM's logit(p(yes)), fitted by `python -m
+# evals.fit_judge PATH --llm --limit 100 --seed 0` (the bundled Qwen); the fit in docs/constants.md.
 LLM_FEATURES = FEATURES + ("llm_logit",)
 LLM_WEIGHTS = (-0.641, -0.658, -0.384, 0.0, 0.0, 0.0, 0.764)
 LLM_BIAS = -1.006
@@ -262,8 +256,8 @@ class LLMJudge:
 
         out = []
         for (claim, evidence), parts in zip(pairs, self.offline.analyse(pairs)):
-            offline = self.offline._verdict(claim, evidence, parts)
-            if offline.reasons == ["claim is quoted verbatim"]:
+            offline = self.offline.verdict(claim, evidence, parts)
+            if quoted_verbatim(claim, evidence):
                 out.append(offline)
                 continue
             try:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from rag.verify.attribution import MIN_SHARED
 from rag.lexical import terms
+from rag.verify.attribution import MIN_SHARED
 
 # What a sentence says will happen: from "will" / "shall" / "'ll" to the end of its clause (not
 # the comma in "Greenbelt, Maryland"; "..., and talks will begin" ends the clause before it).
