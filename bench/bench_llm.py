@@ -1,4 +1,4 @@
-"""LLM mode against the local llama.cpp server: time to first token and total, median of 10.
+"""LLM mode against the local llama.cpp server: first verified quotes, first token and total, median of 10.
 
 Starts `rag.llm.server.LocalLLMServer` (default Qwen2.5-Coder-1.5B-Instruct Q4_K_M, joined into
 the data directory's model cache on first use) on a free port, indexes the shipped corpus into a
@@ -33,16 +33,21 @@ def questions(n: int) -> list[str]:
 
 
 def timed(library, question: str, mode: str):
-    """(seconds to first text delta, seconds to the final Answer, Answer)."""
-    from rag.models import Answer, Searching
+    """(seconds to first text delta, seconds to the final Answer, Answer, seconds to the verified
+    quotes: the `Quotes` event in LLM mode, the first text in extractive mode, where it is the answer)."""
+    from rag.models import Answer, Quotes, Searching
 
     start = time.perf_counter()
-    first = None
-    for event in library.ask_stream(question, mode=mode):
+    first = quotes = None
+    for event in library.ask_stream(question, mode=mode, quotes_first=True):
+        now = time.perf_counter() - start
         if isinstance(event, Answer):
-            return (first if first is not None else time.perf_counter() - start), time.perf_counter() - start, event
-        if first is None and not isinstance(event, Searching):
-            first = time.perf_counter() - start
+            first = first if first is not None else now
+            return first, now, event, quotes if quotes is not None else first
+        if isinstance(event, Quotes):
+            quotes = now
+        elif first is None and not isinstance(event, Searching):
+            first = now
     raise RuntimeError("ask_stream ended without an Answer")
 
 
@@ -76,14 +81,16 @@ def main() -> None:
     for mode, runs in rows.items():
         ttft = statistics.median(r[0] for r in runs)
         total = statistics.median(r[1] for r in runs)
+        quotes = statistics.median(r[3] for r in runs)
         medians[mode] = (ttft, total)
-        print(f"{mode:10} time to first token median {ttft * 1000:8.0f} ms   total median {total * 1000:8.0f} ms")
+        print(f"{mode:10} verified quotes median {quotes * 1000:8.0f} ms   time to first token median {ttft * 1000:8.0f} ms"
+              f"   total median {total * 1000:8.0f} ms")
     (l_ttft, l_total), (e_ttft, e_total) = medians["llm"], medians["extractive"]
     print(f"llm / extractive: first token x{l_ttft / e_ttft:.1f}, total x{l_total / e_total:.1f}")
 
     answers = [r[2] for r in rows["llm"]]
     attempted = [a for a in answers if not a.abstained and a.mode == "llm"]
-    replaced = [a for a in answers if a.notice and a.mode == "extractive"]
+    replaced = [a for a in answers if a.notice and a.mode == "extractive"]  # quoted sentences instead
     claims = [c for a in attempted for c in a.claims]
     all_supported = [a for a in attempted if a.claims and not a.unsupported]
     print(f"llm answers: {len(attempted)}/{len(answers)} attempted, {len(replaced)} replaced by the extractive "

@@ -22,8 +22,8 @@ from rag.evidence import Found, select_evidence
 from rag.ingest.canonical import make_article
 from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.web import Fetcher, fetch_article, is_url
-from rag.models import (AddResult, Answer, Article, ArticlePage, ArticleSummary, Chunk, Loaded, Origin, RetrievedChunk,
-                        SearchHit, Searching, Sentence, Turn)
+from rag.models import (AddResult, Answer, Article, ArticlePage, ArticleSummary, Chunk, Loaded, Origin, Quotes,
+                        RetrievedChunk, SearchHit, Searching, Sentence, Turn)
 from rag.intent import intent_detector
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
@@ -381,7 +381,8 @@ class Library:
         retrieval: RetrievalMode = "hybrid",
         llm: Settings | None = None,
         only: frozenset[str] | None = None,
-    ) -> Iterator[Searching | str | Answer]:
+        quotes_first: bool = False,
+    ) -> Iterator[Searching | Quotes | str | Answer]:
         """Yield `Searching(query)` before retrieval starts, then answer text deltas (str) as they
         are produced, then the final `Answer` (citations verified).
 
@@ -395,6 +396,8 @@ class Library:
             retrieval: "hybrid", "dense" or "bm25".
             llm: settings of another LLM endpoint for mode "llm" (the UI's local model).
             only: answer only from these articles (`articles_matching`).
+            quotes_first: in mode "llm", also yield the extractive answer's verified `Quotes`
+                before the model's text (the UI shows them while the model writes).
         """
         question = question.strip()
         if not question:
@@ -428,6 +431,11 @@ class Library:
             for event in events:
                 if isinstance(event, Draft):
                     draft = event
+                elif isinstance(event, Quotes):
+                    if quotes_first:
+                        verify_all(event.citations, articles)
+                        verify_span(event.answer_span, event.citations, articles)
+                        yield event
                 else:
                     streamed.append(event)
                     yield event

@@ -183,6 +183,16 @@ class Searching:
     query: Query
 
 
+@dataclass(frozen=True)
+class Quotes:
+    """In LLM mode, before the model's answer streams: the extractive answer's verified quotes
+    (yielded by `Library.ask_stream(..., quotes_first=True)`)."""
+
+    answer: str
+    citations: list[Citation]
+    answer_span: AnswerSpan | None = None
+
+
 @dataclass
 class Turn:
     """One exchange of a conversation, kept by the caller (CLI loop, UI session)."""

