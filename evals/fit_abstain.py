@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.datasets import corpus_for, load, sample
+from evals.datasets import corpus_for, load
 from evals.fit_offtopic import questions_for
 from evals.metrics import balanced_accuracy
 from evals.runner import open_index

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import re
 import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
