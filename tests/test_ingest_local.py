@@ -9,7 +9,6 @@ import threading
 from datetime import date
 from pathlib import Path
 
-
 from tests.support.library import ROOT, library_at
 from tests.support.news_site import wait_until, web_settings, write_pdf
 from rag.ingest.files import iter_inputs, load_file
