@@ -234,7 +234,7 @@ def corpus_for(evalset: EvalSet, questions: list[EvalQuestion]) -> list[Article]
 
 
 def load_jsonl(path: str | Path, corpus: str | Path) -> EvalSet:
-    """The bundled format (see README "Evaluation"): one question per line with gold answers and
+    """The bundled format (see docs/evaluation.md): one question per line with gold answers and
     evidence quotes; the corpus is a folder or files loaded exactly as `rag add` loads them."""
     from rag.ingest.files import iter_input_files, load_file
 

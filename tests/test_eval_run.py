@@ -1,7 +1,7 @@
 """`rag eval` end to end: the bundled gate on corpus/, a tiny SQuAD run, and the judge run.
 
 The bundled gate is what `make test` relies on to catch regressions: thresholds are set a little
-below the measured values (see README "Evaluation")."""
+below the measured values (see docs/evaluation.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from rag.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"
 # Measured on the bundled set (extractive, k=5, 108 questions): contains_gold 0.816, abstention on
-# unanswerable 0.571 (README "Evaluation").
+# unanswerable 0.571 (docs/evaluation.md).
 MIN_CONTAINS_GOLD = 0.75
 MIN_ABSTAIN_UNANSWERABLE = 0.5
 # The news-reader questions (issue #9), by category.

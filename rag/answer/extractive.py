@@ -32,7 +32,7 @@ from rag.verify.citations import make_answer_span, make_citation
 # Broad questions ("what is the latest on X", "summarize X") are answered by whole articles.
 # Calibrated by hand on the bundled news questions (evals/corpus_questions.jsonl): answerable
 # broad questions' best article covers >= 0.52 of their topic terms, unanswerable ones <= 0.48
-# (both sides are reported in README). The evidence floor drops questions nothing retrieved matches.
+# (both sides are reported in docs/answers.md). The evidence floor drops questions nothing retrieved matches.
 COVERAGE_THRESHOLD = 0.5
 LATEST_RELEVANT = 0.3
 EVIDENCE_FLOOR = 0.01
