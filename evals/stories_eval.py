@@ -274,7 +274,6 @@ def date_f1(system: list[date], gold: list[date]) -> float:
 
 
 def eval_timelines(library, gold: Gold, articles: dict[str, Article], per_article: float | None = None) -> dict:
-    from rag.stories import material as material_mod
     from rag.stories import timeline as timeline_mod
 
     f1s, pub, rec, verified, dated = [], [], [], [], []
@@ -284,7 +283,7 @@ def eval_timelines(library, gold: Gold, articles: dict[str, Article], per_articl
             continue
         gold_dates = sorted({date.fromisoformat(r["date"]) for r in rows})
         given = library.story_from([m for m in story["members"] if m in articles])
-        read = material_mod.load(given, library.store.registry)
+        read = library.story_material(given)
         built = library.timeline(given) if per_article is None else timeline_mod.build(read, per_article=per_article)
         f1s.append(date_f1([e.date for e in built.entries], gold_dates))
         baseline = timeline_mod.publication_baseline(read)
@@ -314,7 +313,6 @@ def _matches_fact(aid: str, start: int, end: int, quote: str, facts: list[list],
 
 def eval_changes(library, gold: Gold, articles: dict[str, Article], threshold: float | None = None) -> dict:
     from rag.stories import changes as changes_mod
-    from rag.stories import material as material_mod
 
     precision, coverage, base_p, base_c, early = [], [], [], [], 0
     for story in gold.stories:
@@ -325,7 +323,7 @@ def eval_changes(library, gold: Gold, articles: dict[str, Article], threshold: f
         facts = [[locate(s, articles) for s in f["support"]] for f in row["new_facts"]]
         texts = [[" ".join(s["quote"].split()) for s in f["support"]] for f in row["new_facts"]]
         given = library.story_from([m for m in story["members"] if m in articles])
-        read = material_mod.load(given, library.store.registry)
+        read = library.story_material(given)
         built = changes_mod.build(read, cutoff, {}, threshold) if threshold is not None else library.changes(given, cutoff)
         hits, covered = [], set()
         for bullet in built.bullets:
@@ -357,7 +355,6 @@ def _line_at(read, span) -> object | None:
 
 def eval_disagreements(library, gold: Gold, articles: dict[str, Article]) -> dict:
     from rag.stories import disagree
-    from rag.stories import material as material_mod
     from rag.stories.numbers import claims_in
 
     precision, base_precision, told = [], [], []
@@ -365,7 +362,7 @@ def eval_disagreements(library, gold: Gold, articles: dict[str, Article]) -> dic
     for story in gold.stories:
         pairs = gold.disagreements.get(story["story_id"], [])
         given = library.story_from([m for m in story["members"] if m in articles])
-        read = material_mod.load(given, library.store.registry)
+        read = library.story_material(given)
         located = [(locate(p["a"], articles), locate(p["b"], articles), p["label"]) for p in pairs]
         positives = [(a, b) for a, b, label in located if label == "disagree"]
         copies = {frozenset(p) for p in story["near_copies"]}

@@ -218,6 +218,11 @@ class Library:
         """A story made of these articles (evaluating timelines and changes on a given story)."""
         return self._stories.story_from(article_ids)
 
+    def story_material(self, story: Story):
+        """A story's articles and their sentences with vectors (`rag.stories.material.Material`), as
+        timelines and changes read them: for evaluating their parts on a given story."""
+        return self._stories.material(story)
+
     def timeline(self, query_or_id: str | Story, since: date | None = None, until: date | None = None) -> Timeline:
         """A story's dated entries (each cited verbatim) and its disagreements, between since and until.
         `query_or_id`: a story id, words naming the story, or a Story."""

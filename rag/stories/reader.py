@@ -76,6 +76,9 @@ class StoryReader:
             raise StoryNotFound("none of these articles is in the library")
         return story
 
+    def material(self, story: Story) -> material.Material:
+        return material.load(story, self._registry)
+
     def timeline(self, query_or_id: str | Story, since: date | None = None, until: date | None = None) -> Timeline:
         read = material.load(self.find(query_or_id), self._registry)
         built = timeline.build(read, since, until)
