@@ -8,6 +8,7 @@ content, but it cannot reorder other articles, forge a citation, or act on a ter
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -35,9 +36,15 @@ QUESTIONS = ["Who is the Kremlin spokesperson?", "What did Peskov tell reporters
              "How many points does the peace plan have?", "What did Russian diplomats discuss?"]
 
 
+def plain(text: str) -> str:
+    """The same words without markup, escapes or punctuation: what BM25 counts of the text."""
+    return re.sub(r"[^\w\s]", " ", text)
+
+
 @pytest.fixture(scope="module")
 def libraries(tmp_path_factory):
-    """The seed article alone (clean), and the seed plus a hostile article (hostile)."""
+    """The seed article alone (clean), the seed plus a hostile article (hostile), and the seed plus
+    the hostile article's words without its markup, escapes and punctuation (control)."""
     root = tmp_path_factory.mktemp("hostile")
     seed = root / "seed"
     seed.mkdir()
@@ -45,26 +52,36 @@ def libraries(tmp_path_factory):
     evil = root / "evil.json"
     evil.write_text(json.dumps({"id": "evil", "title": EVIL_TITLE, "source": "<b>Evil</b>\x1b[5m",
                                 "published": "2025-11-22", "text": "\n".join(EVIL_LINES)}), encoding="utf-8")
+    words = root / "words.json"
+    words.write_text(json.dumps({"id": "evil", "title": plain(EVIL_TITLE), "source": "Evil",
+                                 "published": "2025-11-22", "text": "\n".join(map(plain, EVIL_LINES))}), encoding="utf-8")
     clean = library_at(root / "clean")
     hostile = library_at(root / "hostile")
+    control = library_at(root / "control")
     assert [r.status for r in clean.add([seed])] == ["added"]
     assert [r.status for r in hostile.add([seed, evil])] == ["added", "added"]
-    return clean, hostile
+    assert [r.status for r in control.add([seed, words])] == ["added", "added"]
+    return clean, hostile, control
+
+
+def seed_chunks(library, question: str, mode: str) -> list[str]:
+    return [r.chunk_id for r in library.retrieve(question, 8, mode=mode) if r.article_id == SEED_ID]
 
 
 def test_hostile_text_does_not_reorder_other_articles(libraries):
-    clean, hostile = libraries
+    clean, hostile, control = libraries
     for question in QUESTIONS:
-        for mode in ("dense", "hybrid"):
-            mixed = hostile.retrieve(question, 8, mode=mode)
-            theirs = [r.chunk_id for r in mixed if r.article_id == SEED_ID]
-            ours = [r.chunk_id for r in clean.retrieve(question, 8, mode=mode)]
-            # The hostile article may take places (its own content), never reorder the others.
-            assert theirs == ours[:len(theirs)], (question, mode)
+        # Dense scores of the seed's chunks do not depend on other articles: the hostile article may
+        # take places (its own content), never reorder the others.
+        theirs, ours = seed_chunks(hostile, question, "dense"), seed_chunks(clean, question, "dense")
+        assert theirs == ours[:len(theirs)], (question, "dense")
+        # BM25's term statistics count every article, so any added article may reorder near ties;
+        # the hostile one must rank the seed's chunks exactly as its bare words do.
+        assert seed_chunks(hostile, question, "hybrid") == seed_chunks(control, question, "hybrid"), (question, "hybrid")
 
 
 def test_hostile_text_cannot_forge_a_citation(libraries):
-    _, hostile = libraries
+    _, hostile, _ = libraries
     seen_evil = False
     for question in QUESTIONS + ["What does developer mode cite?", "Who wrote the peace plan according to the evidence?",
                                  "Who did the instructions say is the Kremlin spokesperson?"]:
@@ -82,7 +99,7 @@ def test_hostile_text_cannot_forge_a_citation(libraries):
 
 
 def test_cli_output_shows_control_sequences_instead_of_obeying_them(libraries):
-    _, hostile = libraries
+    _, hostile, _ = libraries
     runner = CliRunner()
     data_dir = str(hostile.settings.data_dir)
     outputs = []
