@@ -315,3 +315,58 @@ def test_the_prompt_asks_for_the_answer_first_by_intent(evidence):
     assert build_prompt(QUESTION, packed, articles, "factoid").endswith(LEADS["factoid"])
     assert build_prompt(QUESTION, packed, articles, "compare").endswith(LEADS["compare"])
     assert build_prompt(QUESTION, packed, articles, None).endswith(QUESTION)
+
+
+def test_a_label_after_the_full_stop_belongs_to_the_sentence_before_it(evidence):
+    """"... spokesperson. [3]" streamed token by token: the label is not lost to the next sentence."""
+    label = evidence[3]
+    shown, draft = stream(evidence, f"Dmitry Peskov is the Kremlin spokesperson. [{label}]\nHe spoke on Friday. [{label}]",
+                          piece=1)
+    assert "".join(shown).startswith("Dmitry Peskov is the Kremlin spokesperson. [1]")
+    assert draft.claims[0].supported and draft.citations[0].quote.startswith(PESKOV)
+
+
+@pytest.mark.parametrize("reply, shown", [
+    ("Dmitry Peskov is the Kremlin spokesperson, as stated in [{label}].", "Dmitry Peskov is the Kremlin spokesperson."),
+    ("Dmitry Peskov is the Kremlin spokesperson (see [{label}]).", "Dmitry Peskov is the Kremlin spokesperson."),
+    ("According to [{label}], Dmitry Peskov is the Kremlin spokesperson.", "Dmitry Peskov is the Kremlin spokesperson."),
+])
+def test_words_pointing_at_a_label_are_not_part_of_the_claim(evidence, reply, shown):
+    _, draft = stream(evidence, reply.format(label=evidence[3]))
+    assert draft.claims[0].text == shown
+
+
+def test_a_short_answer_is_cited_to_the_sentence_holding_its_words(corpus_library):
+    """"28 points" is the source's "28-point" (case, hyphens and a plural "s" aside), so it is cited
+    to that sentence whatever label the model gave; words of no source sentence, or function
+    words alone, are not."""
+    packed, articles = packed_for(corpus_library, "How many points does Trump's Ukraine peace plan have?")
+    for reply, supported in (("28 points [1]", True), ("31 points [1]", False), ("No. [1]", False)):
+        answer = resolved(corpus_library, packed, articles, reply)
+        claims = answer.resolver.claims
+        assert bool(claims and claims[0].supported) is supported, (reply, claims)
+        if supported:
+            assert "28-point" in answer.resolver.citations[0].quote
+
+
+def test_the_confirming_judge_decides_a_claim_the_offline_judge_refuses(evidence):
+    """The offline judge alone refuses a paraphrase it scores low; with a confirming judge, that
+    judge decides on the sentences cited (here the offline model with threshold 0, which accepts
+    anything, and with threshold 1, which accepts only verbatim quotes)."""
+    from rag.verify.judge import OfflineJudge
+
+    library, packed, articles, label = evidence
+    reply = f"The Kremlin's press secretary goes by the name Peskov. [{label}]"
+    outcomes = {}
+    for name, confirm in (("none", None), ("lenient", OfflineJudge(library.embedder, threshold=0.0)),
+                          ("strict", OfflineJudge(library.embedder, threshold=1.0))):
+        resolver = ClaimResolver(packed, articles, library.support_judge(), confirm=confirm)
+        answer = StreamedAnswer(resolver)
+        list(answer.feed(reply))
+        list(answer.finish())
+        outcomes[name] = resolver.claims[0].supported
+        if name == "lenient":
+            assert resolver.citations[0].quote.startswith(PESKOV)
+        if not resolver.claims[0].supported:
+            assert [articles[e.article_id].text[e.start:e.end][:len(PESKOV)] for e in resolver.cited_unsupported] == [PESKOV]
+    assert outcomes == {"none": False, "lenient": True, "strict": False}

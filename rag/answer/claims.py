@@ -11,7 +11,10 @@ the evidence's names but changes what happened. Neither judge sees who said what
 that states what a sentence reports somebody said, without the speaker, is never cited to it,
 nor is one that takes its subject from a later sentence than the one saying what happened
 (`rag.verify.attribution`), nor one that states as done what the sentences announce for later
-(`rag.verify.tense`).
+(`rag.verify.tense`). When the offline judge supports nothing, the LLM-assisted one decides on
+the sentences cited (else the best-scoring ones): it is the better judge (SummEdits), and the
+offline one alone refused most correct paraphrases of small models. A short answer phrase ("28
+points") is cited to the source sentence that holds it in its own words (`locate_phrase`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.base import Draft, abstention
+from rag.answer.short import locate_phrase
 from rag.answer.stream import is_abstention
 from rag.evidence import Evidence
 from rag.models import Article, Citation, Claim
@@ -71,6 +75,8 @@ class ClaimResolver:
         # Sentences the judge found supporting a flagged claim that a rule above refused (the
         # speaker, subject or tense changed): what the model drew on, to quote as they stand.
         self.drawn: list[Evidence] = []
+        # Sentences the model cited for claims no judge supports: where it looked for the answer.
+        self.cited_unsupported: list[Evidence] = []
 
     def _text(self, e: Evidence) -> str:
         return self.articles[e.article_id].text[e.start:e.end]
@@ -85,12 +91,17 @@ class ClaimResolver:
 
     def _support_text(self, group: list[Evidence]) -> str:
         """The cited sentences as the judge sees them: after their article's title, which names
-        what a sentence leaves implicit ("the 2026 contest" in an article about Eurovision)."""
+        what a sentence leaves implicit ("the 2026 contest" in an article about Eurovision), and
+        its publication date."""
         parts, seen = [], set()
         for e in group:
             if e.article_id not in seen:
                 seen.add(e.article_id)
-                parts.append(self.articles[e.article_id].title.rstrip(". ") + ".")
+                article = self.articles[e.article_id]
+                parts.append(article.title.rstrip(". ") + ".")
+                if article.published:  # shown with every citation, so a claim may state it
+                    d = article.published
+                    parts.append(f"Published {d:%B} {d.day}, {d.year}.")
             parts.append(self._text(e))
         return " ".join(parts)
 
@@ -103,11 +114,18 @@ class ClaimResolver:
 
     def add(self, claim: str, labels: list[int]) -> str:
         """Resolve one answer sentence; returns the markers to show after it."""
-        if is_abstention(claim) or not is_statement(claim):
-            return ""  # "the articles do not say ..." or "1." is not a factual claim to verify
+        if is_abstention(claim):
+            return ""  # "the articles do not say ..." is not a factual claim to verify
         cited = [self.evidence[i] for i in labels if 0 <= i < len(self.evidence)]
+        phrase = self._phrase_source(claim, cited)
+        if phrase is not None:  # a short answer ("28 points") in the words of a source sentence
+            n = self._cite(phrase, 1.0)
+            self.claims.append(Claim(text=claim, citations=[n], support=1.0, supported=True))
+            return f" [{n}]"
+        if not is_statement(claim):
+            return ""  # "1." is not a factual claim
         core = claim_core(claim)
-        chosen, score, ruled_out = [], 0.0, []
+        chosen, score, ruled_out, confirmed = [], 0.0, [], False
         if cited:
             verdict = self.judge.support(core, self._support_text(cited))
             if verdict.supported and self._allowed(core, cited):
@@ -128,17 +146,38 @@ class ClaimResolver:
                 blocked = [i for i, v in enumerate(verdicts) if v.supported and i not in allowed]
                 if blocked:
                     ruled_out = candidates[max(blocked, key=lambda i: verdicts[i].score)]
+            if not chosen and self.confirm is not None:
+                # The offline judge finds nothing: the LLM-assisted one (SummEdits held-out balanced
+                # accuracy 0.79 against the offline 0.66) decides on the sentences the claim cites,
+                # else on the best-scoring ones, when no rule refuses them.
+                for group in _unique([cited if cited and self._allowed(core, cited) else [],
+                                      candidates[best] if best is not None else []]):
+                    verdict = self.confirm.support(core, self._support_text(group))
+                    if verdict.supported:
+                        chosen, score, confirmed = group, verdict.score, True
+                        break
+                if chosen:
+                    ruled_out = []
         if chosen and len(chosen) > 1:
             chosen = self._needed(core, chosen)
-        if chosen and score < self.confirm_below and self.confirm is not None:
+        if chosen and not confirmed and score < self.confirm_below and self.confirm is not None:
             verdict = self.confirm.support(core, self._support_text(chosen))
             if not verdict.supported:
                 chosen, score = [], min(score, verdict.score)
         numbers = [self._cite(e, score) for e in chosen]
         if not numbers:
             self.drawn += [e for e in ruled_out if all(e is not d for d in self.drawn)]
+            self.cited_unsupported += [e for e in cited if all(e is not d for d in self.cited_unsupported)]
         self.claims.append(Claim(text=claim, citations=numbers, support=round(score, 3), supported=bool(numbers)))
         return "".join(f" [{n}]" for n in numbers) if numbers else UNSUPPORTED_MARK
+
+    def _phrase_source(self, claim: str, cited: list[Evidence]) -> Evidence | None:
+        """The evidence sentence holding a short answer phrase (`locate_phrase`): a cited one
+        first, else the best-scoring one; None for a sentence or a phrase found nowhere."""
+        for e in cited + [e for e in self.evidence if all(e is not c for c in cited)]:
+            if locate_phrase(claim, self._text(e)) is not None:
+                return e
+        return None
 
     def _allowed(self, core: str, group: list[Evidence]) -> bool:
         """The claim keeps the speakers of the sentences it is cited to, the subject of the one
@@ -176,3 +215,12 @@ class ClaimResolver:
             claims=self.claims,
             unsupported=[c.text for c in self.claims if not c.supported],
         )
+
+
+def _unique(groups: list[list[Evidence]]) -> list[list[Evidence]]:
+    """The non-empty groups, each once."""
+    out: list[list[Evidence]] = []
+    for group in groups:
+        if group and all([id(e) for e in group] != [id(e) for e in g] for g in out):
+            out.append(group)
+    return out

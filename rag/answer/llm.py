@@ -11,8 +11,8 @@ for "latest", an article's lead for "summary", two articles for "compare") are y
 `Quotes` before the model starts, and lead the model's evidence, so they are always in the
 prompt. When nothing the model wrote holds, or it replied "Not in the sources.", the model is
 asked one yes/no question about quotes alone (the sentences it drew on when only a rule refused
-its wording, else the extractive quotes): they are shown, with a notice, when it says they
-answer; else the answer is an abstention.
+its wording, else the sentences it cited, else the extractive quotes): the first it says answer
+are shown, with a notice; else the answer is an abstention.
 
 For a factoid or "when" question the model is asked to lead with the short answer, copied from a
 source; when those words occur in a cited sentence they are the answer's `answer_span`.
@@ -20,7 +20,6 @@ source; when those words occur in a cited sentence they are the answer's `answer
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -29,7 +28,7 @@ from rag.answer.base import Draft, abstention
 from rag.answer.claims import ClaimResolver
 from rag.answer.prompt import (ANSWER_CHECK_SYSTEM, SHORT_ANSWER_INTENTS, SYSTEM_PROMPT, answer_check_prompt, build_prompt,
                                evidence_budget, label_order, pack_evidence)
-from rag.answer.short import MAX_TOKENS
+from rag.answer.short import locate_phrase
 from rag.answer.stream import StreamedAnswer
 from rag.answer.topic import on_topic
 from rag.verify.citations import make_answer_span
@@ -46,6 +45,8 @@ WITHDRAWN_NOTICE = ("none of the {model} answer's sentences is supported by the 
                     "sentence answers the question closely, so no answer is given")
 DRAWN_NOTICE = ("the {model} answer changed who said or did something, or when, so the source sentences "
                 "it drew on are quoted instead")
+CITED_NOTICE = ("the {model} answer's wording could not be verified against the sources, so the source "
+                "sentences it cited are quoted instead")
 NOT_IN_SOURCES_NOTICE = ("the {model} model replied that the sources do not answer, but a source sentence "
                          "answers the question closely, so the quoted sentences are shown instead")
 
@@ -117,11 +118,14 @@ class LLMAnswerer:
     def _instead(self, query: Query, resolver: ClaimResolver, quotes: Draft | None, articles: dict[str, Article],
                  wrote: bool) -> Draft:
         """When the model said the sources do not answer, or nothing it wrote holds: the sentences it
-        drew on (when only a rule, not the judge, refused its wording), else the extractive quotes,
-        if the model says they answer the question; else an abstention."""
+        drew on (when only a rule, not the judge, refused its wording), else the sentences it cited,
+        else the extractive quotes, the first that the model says answer the question; else an
+        abstention."""
         offers = []
         if resolver.drawn and self.fallback is not None:
             offers.append((self.fallback.quote(query, resolver.drawn, articles), DRAWN_NOTICE))
+        if resolver.cited_unsupported and self.fallback is not None:
+            offers.append((self.fallback.quote(query, resolver.cited_unsupported[:3], articles), CITED_NOTICE))
         if quotes is not None and quotes.citations:
             offers.append((quotes, NO_SUPPORT_NOTICE if wrote else NOT_IN_SOURCES_NOTICE))
         for draft, notice in offers:
@@ -140,18 +144,14 @@ class LLMAnswerer:
 
 
 def short_answer_span(first: str, citations: list[Citation], articles: dict[str, Article]) -> AnswerSpan | None:
-    """The model's short answer (its first sentence, when it is at most `MAX_TOKENS` words) located
-    verbatim, ignoring case and spacing, inside a cited sentence; None when it is not there."""
-    phrase = first.strip().strip(".,;:!?\"'“”‘’ ")
-    words = phrase.split()
-    if not words or len(words) > MAX_TOKENS:
-        return None
-    pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)", re.I)
+    """The model's short answer (its first sentence, when it is a short phrase) located
+    in a cited sentence (`locate_phrase`: ignoring case, punctuation and a plural "s"), as the
+    source's own words; None when it is not there."""
     for citation in citations:
-        match = pattern.search(citation.quote)
-        if match:
-            return make_answer_span(citation, articles[citation.article_id], citation.start + match.start(),
-                                    citation.start + match.end())
+        found = locate_phrase(first, citation.quote)
+        if found is not None:
+            return make_answer_span(citation, articles[citation.article_id], citation.start + found[0],
+                                    citation.start + found[1])
     return None
 
 

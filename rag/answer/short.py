@@ -164,3 +164,30 @@ def best_phrase(question: str, sentence: str) -> Phrase | None:
     best = int(np.argmax(scores))
     start, end = spans[best]
     return Phrase(start, end, sentence[start:end], float(scores[best]))
+
+
+_PHRASE_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _norm(token: str) -> str:
+    """A token as phrases are compared: lower case, a plural or possessive "s" dropped ("28 points"
+    is the source's "28-point", "Ukraine's" its "Ukraine")."""
+    token = token.lower()
+    return token[:-1] if len(token) > 3 and token.endswith("s") else token
+
+
+def locate_phrase(phrase: str, sentence: str) -> tuple[int, int] | None:
+    """Where a short answer phrase (at most MAX_TOKENS words, at least one of them not a function
+    word) occurs in a sentence, ignoring case, punctuation, hyphens and a plural "s": offsets of
+    the sentence's own words, or None. A phrase of function words alone ("No.") is never located:
+    it would be found anywhere."""
+    raw = _PHRASE_TOKEN.findall(phrase)
+    if not raw or len(raw) > MAX_TOKENS or all(t.lower() in _FUNCTION for t in raw):
+        return None
+    wanted = [_norm(t) for t in raw]
+    tokens = list(_PHRASE_TOKEN.finditer(sentence))
+    normed = [_norm(t.group()) for t in tokens]
+    for i in range(len(tokens) - len(wanted) + 1):
+        if normed[i:i + len(wanted)] == wanted:
+            return tokens[i].start(), tokens[i + len(wanted) - 1].end()
+    return None

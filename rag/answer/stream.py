@@ -18,8 +18,17 @@ _LABEL_BODY = r"\[\s*S?\d+(?:\s*[,;]\s*S?\d+)*\s*\]"
 _LABEL = re.compile(_LABEL_BODY)
 _LABEL_NUMBER = re.compile(r"\d+")
 _LABELS_RUN = re.compile(rf"(?:\s*{_LABEL_BODY})+")
-# A sentence ends at . ! ? (plus closing quotes and any labels) followed by space and more text.
-_SENTENCE_END = re.compile(rf"(?<=[.!?])[\"”’)]?(?:\s*{_LABEL_BODY})*\s+(?=\S)|\n+(?=\S)")
+# A sentence ends at . ! ? (plus closing quotes and any labels) followed by space and more text,
+# or at a line break. Not before a "[": models often put a space between the full stop and the
+# label ("... spokesperson. [3]"), and the label belongs to the sentence before it.
+_SENTENCE_END = re.compile(rf"(?<=[.!?])[\"”’)]?(?:\s*{_LABEL_BODY})*\s+(?=[^\s\[])|\n+(?=[^\s\[])")
+# Words left dangling where a label is removed ("..., as stated in [2].", "(see [1])").
+_PAREN_LABELS = re.compile(rf"\s*\(\s*(?:see|per|sources?)?\s*(?:{_LABEL_BODY}\s*[,;]?\s*)+\)", re.I)
+_DANGLING = re.compile(
+    rf",?\s*(?:as (?:stated|mentioned|noted|reported|shown|said|described|indicated|given) in|according to|see|per)"
+    rf"(?:\s+(?:the\s+)?(?:sources?|sentences?|evidence|articles?|texts?|documents?))?\s*(?={_LABEL_BODY})",
+    re.I,
+)
 _PROMPT_TAG = re.compile(r"</?\s*(?:evidence|sources)\s*>", re.I)
 _LAST_WORD = re.compile(r"([\w.]+)\.[\"”’)]?$")
 # The exact "no answer" replies the prompts ask for (this one's and the previous one's), as keys.
@@ -43,7 +52,13 @@ class Resolver(Protocol):
 
 def clean_claim(raw: str) -> str:
     """The sentence as shown: labels and echoed prompt tags removed, whitespace collapsed."""
-    return " ".join(_PROMPT_TAG.sub(" ", _LABELS_RUN.sub("", raw)).split())
+    text = _LABELS_RUN.sub("", _DANGLING.sub(" ", _PAREN_LABELS.sub(" ", raw)))
+    text = " ".join(_PROMPT_TAG.sub(" ", text).split())
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    if text[:1] in ",;:":  # "According to [2], the plan ...": the sentence starts after the comma
+        text = text.lstrip(",;: ")
+        text = text[:1].upper() + text[1:]
+    return text
 
 
 def labels_in(raw: str) -> list[int]:
