@@ -6,7 +6,7 @@
   its article's publication date, labelled as such.
 - summary: the lead and most central sentences of the best-matching article.
 - latest: the best sentences of the newest relevant articles, each with its published date, the
-  best-matching one first.
+  best-matching one that says when first (what happened and when).
 - compare: for each side the question names ("the Kremlin and Zelenskyy"), the best sentence
   naming it; else the best sentence of each of the two best distinct articles (or sources).
 
@@ -49,8 +49,8 @@ _DATE_PHRASE = re.compile(
     r"(?:\s+\d{4})?|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
     r"\s+\d{4}|\b(?:on |last |this |next )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|"
     r"\b(?:1\d|20)\d\d\b|\b\d{4}-\d{2}-\d{2}\b|"
-    r"\b(?:(?:almost|about|nearly|some|more than) )?(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|several) "
-    r"(?:days?|weeks?|months?|years?) ago\b|\b(?:yesterday|today|tomorrow|last week|last month)\b",
+    r"\b(?:(?:almost|about|nearly|some|more than|just|only) )?(?:(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"several|a few|few) )?(?:days?|weeks?|months?|years?) ago\b|\b(?:yesterday|today|tomorrow|last week|last month)\b",
     re.I,
 )
 
@@ -223,8 +223,10 @@ class ExtractiveAnswerer:
             if not own:
                 continue
             answer.prefix(f"{_label(articles[aid])}:")
-            # The best-matching statement first (what happened), the rest in reading order.
-            for e in own[:1] + sorted(own[1:], key=lambda e: e.start):
+            # First what happened and when: the best-matching statement that says when (else the
+            # best-matching one), then the rest in reading order.
+            lead = next((e for e in own if _DATE_PHRASE.search(_text(articles, e))), own[0])
+            for e in [lead] + sorted((e for e in own if e is not lead), key=lambda e: e.start):
                 answer.cite(e)
         return answer.draft()
 
