@@ -102,13 +102,20 @@ def _opening(data_dir):
 class Store:
     """Owns the three indexes of one data directory."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, notify: Callable[[str], None] | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder, notify: Callable[[str], None] | None = None,
+                 schemas: tuple[str, ...] = ()):
+        """Open the data directory's indexes.
+
+        Args:
+            notify: gets one-line notices (waiting for another process's write lock, a repair left undone).
+            schemas: tables of the layers above that live in the registry's database (stories).
+        """
         self.settings = settings
         self.embedder = embedder
         self.lock = WriterLock(settings.data_dir / "write.lock", notify)
         self.repair_error: str | None = None  # why pending work could not be finished at open
         with _opening(settings.data_dir):
-            self.registry = Registry(settings.registry_path, (ORIGINS_SCHEMA,), ARTICLE_TABLES)
+            self.registry = Registry(settings.registry_path, (ORIGINS_SCHEMA, *schemas), ARTICLE_TABLES)
             self.vectors = VectorIndex(settings, embedder.model_name)
         self.origins = Origins(self.registry)
         self.bm25 = BM25Index(settings.bm25_path)
