@@ -258,6 +258,12 @@ class Library:
 
     # -- maintenance --------------------------------------------------------------------------
 
+    def repair(self) -> dict[str, int]:
+        """Finish what an interrupted write (a crash) left: removals, pending articles, BM25.
+        Returns {"finished_removals": n, "reindexed": n}. Opening a library never writes; its first
+        write runs this itself, and so does `doctor`."""
+        return self.store.repair()
+
     def doctor(self, repair: bool = True, sample: int = 20):
         """Check (and repair) registry vs Chroma vs BM25 and verify a sample of citations."""
         from rag.maintenance import doctor

@@ -11,7 +11,7 @@ from rag.cli.common import data_dir_option, json_option, open_library, report
 
 @click.command()
 @click.option("--no-repair", is_flag=True,
-              help="Only check (writes a crash interrupted are still finished when the store opens).")
+              help="Only check, writing nothing (what a crash interrupted stays for the next write or doctor).")
 @click.option("--sample", type=click.IntRange(0, 10_000), default=20, show_default=True,
               help="Ready articles whose citations are verified.")
 @data_dir_option
