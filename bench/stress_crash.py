@@ -14,7 +14,7 @@ restart and its repair (`Library.repair`, which a restarted process's first writ
 At the end the same `rag add` runs to completion and must report the right counts (added /
 updated / unchanged against what the store held) with every article ready and current.
 
-    python bench/stress_crash.py [--articles 200] [--kills 20] [--seed 0] [--disk-full]
+    python -m bench.stress_crash [--articles 200] [--kills 20] [--seed 0] [--disk-full]
 
 `make stress` runs the long version; tests/test_crash.py runs a short one.
 """
