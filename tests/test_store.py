@@ -9,7 +9,7 @@ from contextlib import closing
 
 import pytest
 
-from tests.support.library import SEED_ID, library_at
+from tests.support.library import SEED_ID, library_at, set_state_behind_the_store, store_of
 from rag.errors import ArticleNotFound, StoreError
 
 
@@ -18,23 +18,16 @@ def write(path, **record):
     return path
 
 
-def chroma_ids(library, article_id):
-    return library.store.vectors.chunk_ids_by_article().get(article_id, set())
-
-
-def bm25_ids(library, article_id):
-    return {c for c in library.store.bm25.chunk_ids if c.startswith(article_id + "@")}
-
-
-def registry_ids(library, article_id):
-    return {c.id for c in library.store.registry.chunks_of(article_id)}
-
-
 def assert_consistent(library, article_id, present=True):
-    reg, vec, bm = registry_ids(library, article_id), chroma_ids(library, article_id), bm25_ids(library, article_id)
+    """Registry, Chroma and BM25 agree on the article's chunks, as a fresh Store reads them from disk."""
+    store = store_of(library)
+    reg = {c.id for c in store.chunks_of(article_id)}
+    vec = store.vectors.chunk_ids_by_article().get(article_id, set())
+    bm = {c for c in store.bm25.chunk_ids if c.startswith(article_id + "@")}
     assert reg == vec == bm
     assert bool(reg) == present
-    assert library.store.is_ready(article_id) == present
+    assert store.is_ready(article_id) == present
+    assert (article_id in {s.id for s in library.articles() if s.state == "ready"}) == present
 
 
 def test_add_is_ready_in_all_three_indexes(seed_only_library):
@@ -47,13 +40,13 @@ def test_same_text_again_is_unchanged_and_new_text_replaces_old_chunks(tmp_path)
     library = library_at(tmp_path / "data")
     path = write(tmp_path / "story.json", id="story", title="Story", text="The mayor opened the bridge on Monday.")
     assert library.add([path])[0].status == "added"
-    old_chunks = registry_ids(library, "story")
+    old_chunks = {c.id for c in library.segments("story")[1]}
     again = library.add([path])[0]
     assert again.status == "unchanged"
     write(path, id="story", title="Story", text="The mayor closed the bridge on Tuesday for repairs.")
     updated = library.add([path])[0]
     assert updated.status == "updated"
-    new_chunks = registry_ids(library, "story")
+    new_chunks = {c.id for c in library.segments("story")[1]}
     assert new_chunks and not (new_chunks & old_chunks)
     assert_consistent(library, "story")
     assert "closed the bridge" in library.article("story").text
@@ -137,19 +130,13 @@ def test_a_write_failing_mid_add_is_invisible_and_repaired_by_the_next_write(sma
     assert_consistent(reopened, "seal-survey", present=present)  # finished by the repair, or never stored
 
 
-def set_state_as_a_crash_left_it(library, article_id, state):
-    """An interrupted write, written with plain sqlite3 behind the store's back."""
-    with closing(sqlite3.connect(library.settings.registry_path)) as db, db:
-        db.execute("UPDATE articles SET state=? WHERE id=?", (state, article_id))
-
-
 def registry_state(library, article_id):
     with closing(sqlite3.connect(library.settings.registry_path)) as db:
         return db.execute("SELECT state FROM articles WHERE id=?", (article_id,)).fetchone()[0]
 
 
 def test_an_interrupted_remove_is_invisible_and_finished_by_the_next_write(seed_only_library):
-    set_state_as_a_crash_left_it(seed_only_library, SEED_ID, "deleting")
+    set_state_behind_the_store(seed_only_library, SEED_ID, "deleting")
     reopened = library_at(seed_only_library.settings.data_dir)
     assert reopened.articles() == []
     assert not reopened.ask("Who is the Kremlin spokesperson?").citations
@@ -161,7 +148,7 @@ def test_an_interrupted_remove_is_invisible_and_finished_by_the_next_write(seed_
 def test_opening_a_library_after_a_crash_writes_nothing_and_the_next_write_or_doctor_repairs(seed_only_library, repair_by):
     """Opening only reads (`rag list` on a read-only data dir, a reader next to a writer): the
     article a crash left pending stays invisible and untouched until a write or `rag doctor`."""
-    set_state_as_a_crash_left_it(seed_only_library, SEED_ID, "pending")
+    set_state_behind_the_store(seed_only_library, SEED_ID, "pending")
     registry = seed_only_library.settings.registry_path
     with closing(sqlite3.connect(registry)) as watcher:
         version = watcher.execute("PRAGMA data_version").fetchone()[0]  # changes when another connection commits
