@@ -39,19 +39,19 @@ eval: setup
 # Ingestion against the textbook LlamaIndex pipeline, levers, and latency vs. library size; JSON
 # and PNG in bench/results/. `bench` is the quick version (minutes); `bench-full` runs everything.
 bench: setup
-	$(PY) bench/bench_ingest.py --quick --squad $(SQUAD) --out ingest-quick
-	$(PY) bench/bench_scale.py --sizes 2500 --base-docs 40 --questions 30 --adds 3 --out scale-quick
+	$(PY) -m bench.bench_ingest --quick --squad $(SQUAD) --out ingest-quick
+	$(PY) -m bench.bench_scale --sizes 2500 --base-docs 40 --questions 30 --adds 3 --out scale-quick
 
 bench-full: setup
-	$(PY) bench/bench_ingest.py --levers --squad $(SQUAD) --rtqa-docs 500 --out ingest-full
-	$(PY) bench/bench_scale.py --sizes 2500 25000 100000 --server --out scale-full
-	$(PY) bench/bench_memory.py --docs 2453 --out memory-full
+	$(PY) -m bench.bench_ingest --levers --squad $(SQUAD) --rtqa-docs 500 --out ingest-full
+	$(PY) -m bench.bench_scale --sizes 2500 25000 100000 --server --out scale-full
+	$(PY) -m bench.bench_memory --docs 2453 --out memory-full
 
 # Longer reliability runs (tests/ runs short versions): `rag add` of 200 articles killed with
 # SIGKILL 20 times, a full disk (as root), then 8 askers with a writer process for 60 s.
 stress: setup
-	$(PY) bench/stress_crash.py --articles 200 --kills 20 --disk-full
-	$(PY) bench/stress_concurrency.py --seconds 60 --askers 8
+	$(PY) -m bench.stress_crash --articles 200 --kills 20 --disk-full
+	$(PY) -m bench.stress_concurrency --seconds 60 --askers 8
 
 # A local OpenAI-compatible server (llama.cpp via xllamacpp + Qwen2.5 1.5B) for LLM mode without
 # an API key; it prints the environment to use in another shell. Ctrl-C stops it.

@@ -5,14 +5,13 @@ measured in the same run: one plain httpx GET of the feed (for the unchanged ref
 adding the same 5 pages from local files (for the refresh with new entries, which must fetch and
 index them). Requests the server received are counted, to show what a refresh costs the site.
 
-    python bench/bench_feeds.py [--entries 50] [--new 5] [--rounds 5] [--delay 0]
+    python -m bench.bench_feeds [--entries 50] [--new 5] [--rounds 5] [--delay 0]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -21,13 +20,11 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, as the other benches
+from tests.support.news_site import NewsSite, handler  # (the same local news site the tests use)
 
-from tests.support.news_site import NewsSite, handler  # noqa: E402  (the same local news site the tests use)
-
-from rag.library import Library  # noqa: E402
-from rag.net import free_port  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from rag.library import Library
+from rag.net import free_port
+from rag.settings import Settings
 
 TOWNS = ["Alder", "Brannock", "Kestrel", "Lund", "Vellan", "Wendel", "Hazel", "Marsh", "Edgeley", "Tarn"]
 TOPICS = ["bridge repairs", "school budget", "harbour dredging", "bus timetable", "library hours",

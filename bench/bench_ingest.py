@@ -15,8 +15,8 @@ batch size, threads, OpenVINO performance hint (THROUGHPUT runs async infer requ
 bucketing; query-embedding latency per engine; then whole-ingest variants: sentence vectors late
 vs. a second pass, pipelining off, and the per-batch chunk count (= Chroma add size).
 
-    python bench/bench_ingest.py --quick            # 3 SQuAD articles, 12 RealTimeQA docs, 3 engines, 2 ingest variants
-    python bench/bench_ingest.py --levers           # everything: 24 SQuAD articles, 500 RealTimeQA docs
+    python -m bench.bench_ingest --quick            # 3 SQuAD articles, 12 RealTimeQA docs, 3 engines, 2 ingest variants
+    python -m bench.bench_ingest --levers           # everything: 24 SQuAD articles, 500 RealTimeQA docs
 """
 
 from __future__ import annotations
@@ -29,14 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import SQUAD, machine, rtqa_articles, timed, write_result  # noqa: E402
-from evals.datasets import load_squad  # noqa: E402
-from rag.embeddings import LocalMiniLMEmbedding  # noqa: E402
-from rag.library import Library  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from rag.store import chunk_context  # noqa: E402
+from bench.common import SQUAD, machine, rtqa_articles, timed, write_result
+from evals.datasets import load_squad
+from rag.embeddings import LocalMiniLMEmbedding
+from rag.library import Library
+from rag.settings import Settings
+from rag.store import chunk_context
 
 
 def textbook(articles, embedder, tmp: Path) -> dict:

@@ -7,7 +7,7 @@ in extractive mode (the baseline, same run), and prints medians, their ratio, th
 (other work on the machine slows the model down), and how much of what the model wrote
 survived verification.
 
-    .venv/bin/python bench/bench_llm.py [--runs 10] [--threads 2] [--model qwen1.5b] [--model-cache .rag/models]
+    .venv/bin/python -m bench.bench_llm [--runs 10] [--threads 2] [--model qwen1.5b] [--model-cache .rag/models]
 """
 
 from __future__ import annotations

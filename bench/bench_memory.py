@@ -3,7 +3,7 @@
 Records the peak RSS after each indexed batch, so a run cut short (by `--docs`) still shows how
 memory grows with the library and can be extrapolated to all 2,453 docs.
 
-    python bench/bench_memory.py --docs 2453      # all of ../shared/datasets/realtimeqa/gcs_2024Q1_docs.jsonl
+    python -m bench.bench_memory --docs 2453      # all of ../shared/datasets/realtimeqa/gcs_2024Q1_docs.jsonl
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import machine, peak_rss_mb, rtqa_articles, write_result  # noqa: E402
-from rag.library import Library  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from bench.common import machine, peak_rss_mb, rtqa_articles, write_result
+from rag.library import Library
+from rag.settings import Settings
 
 
 def main() -> None:

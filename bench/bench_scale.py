@@ -8,8 +8,8 @@ the in-run baseline. At the size nearest 25k chunks: adding one new article (rea
 what BM25's append costs, and what a full BM25 rebuild would cost. With `--server` the same
 sizes are also measured against a `chroma run` server. Writes JSON and a PNG plot.
 
-    python bench/bench_scale.py --sizes 2500 25000 100000 --server       # make bench-full
-    python bench/bench_scale.py --sizes 2500 --questions 40               # make bench (quick)
+    python -m bench.bench_scale --sizes 2500 25000 100000 --server       # make bench-full
+    python -m bench.bench_scale --sizes 2500 --questions 40               # make bench (quick)
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import RESULTS, chroma_server, machine, peak_rss_mb, rtqa_articles, rtqa_questions, summary_ms, timed, write_result  # noqa: E402
-from rag.library import Library  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from rag.store import chunk_context  # noqa: E402
-from rag.store.bm25 import BM25Index  # noqa: E402
+from bench.common import RESULTS, chroma_server, machine, peak_rss_mb, rtqa_articles, rtqa_questions, summary_ms, timed, write_result
+from rag.library import Library
+from rag.settings import Settings
+from rag.store import chunk_context
+from rag.store.bm25 import BM25Index
 
 
 def export_records(library: Library, path: Path) -> tuple[dict, list[dict]]:

@@ -2,7 +2,7 @@
 writer POSTs articles, against the same work done by calling `Library.ask` / `Library.add_text`
 in this process (the baseline, measured in the same run: the machine is shared).
 
-    python bench/bench_service.py [--seconds 60] [--clients 8]
+    python -m bench.bench_service [--seconds 60] [--clients 8]
 
 Reports errors (a non-200 reply, or a citation whose `verified` is false or whose quote is not in
 the article), p50 and p95 latency of both runs and their ratios (served / in-process), and the
@@ -20,16 +20,14 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
+
+from bench.common import machine, summary_ms, write_result
+from rag.library import Library
+from rag.net import free_port
+from rag.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-import httpx  # noqa: E402
-from common import machine, summary_ms, write_result  # noqa: E402
-
-from rag.library import Library  # noqa: E402
-from rag.net import free_port  # noqa: E402
-from rag.settings import Settings  # noqa: E402
 
 QUESTIONS = [
     "Who is the Kremlin spokesperson?",

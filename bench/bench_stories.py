@@ -2,26 +2,23 @@
 the timeline of a 50-article story. Each time is printed with the model time it sits beside in
 the same run (the machine is shared: ratios travel, seconds do not).
 
-    python bench/bench_stories.py                 # all three
-    python bench/bench_stories.py --skip-timeline # no indexing (the timeline needs sentence vectors)
+    python -m bench.bench_stories                 # all three
+    python -m bench.bench_stories --skip-timeline # no indexing (the timeline needs sentence vectors)
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import machine, rtqa_articles, write_result  # noqa: E402
-from evals.stories_eval import ClusterRun  # noqa: E402
-from rag.embeddings import make_embedder  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from rag.stories.cluster import Tuning, lead_text  # noqa: E402
+from bench.common import machine, rtqa_articles, write_result
+from evals.stories_eval import ClusterRun
+from rag.embeddings import make_embedder
+from rag.settings import Settings
+from rag.stories.cluster import Tuning, lead_text
 
 
 def copies_for_size(articles, size: int):

@@ -6,7 +6,7 @@ baseline is the same questions through `Library.ask_stream` in this process, so 
 cost of the UI (Gradio queue, websocket/SSE, rendering) over the library itself. Each question is
 distinct and asked in a fresh conversation, so no query-embedding cache hit flatters the numbers.
 
-    .venv/bin/python bench/bench_ui.py [--runs 10]
+    .venv/bin/python -m bench.bench_ui [--runs 10]
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the repository, as the other benches
+from tests.support.ui_server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
-from tests.support.ui_server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 QUESTIONS = [
     "Who is the Kremlin spokesperson?",

@@ -6,7 +6,7 @@ writer is a separate process (`rag add` from a shell while the UI serves). Every
 citations are checked against the article text read back from the library after the answer
 (articles the writer updates are checked against the version that was cited, by sha256).
 
-    python bench/stress_concurrency.py [--seconds 60] [--askers 8]
+    python -m bench.stress_concurrency [--seconds 60] [--askers 8]
 
 Prints throughput (answers/s) and latency (p50, p95) with and without the writer running, so the
 numbers are ratios within one run on a shared machine.
@@ -26,13 +26,12 @@ import time
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from rag.errors import ArticleNotFound
+from rag.library import Library
+from rag.models import Answer
+from rag.settings import Settings
 
-from rag.errors import ArticleNotFound  # noqa: E402
-from rag.library import Library  # noqa: E402
-from rag.models import Answer  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 QUESTIONS = [
     "Who is the Kremlin spokesperson?",
@@ -52,8 +51,7 @@ QUESTIONS = [
 _WRITER = r"""
 import json, random, sys, time
 from pathlib import Path
-sys.path.insert(0, sys.argv[3])
-from stress_crash import article_text
+from bench.stress_crash import article_text
 from rag.library import Library
 from rag.settings import Settings
 data_dir, stop = Path(sys.argv[1]), Path(sys.argv[2])
@@ -141,7 +139,7 @@ def ask_loop(library: Library, seconds: float, askers: int) -> dict:
 def start_writer(data_dir: Path, stop: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAG_"))}
     env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(data_dir), str(stop), str(ROOT / "bench")],
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(data_dir), str(stop)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if line.strip() != "ready":

@@ -4,7 +4,7 @@ Each trial changes a few articles (so updates are interrupted too), starts `rag 
 real process and kills it with SIGKILL either during start-up or after a random number of
 articles have been written. The store is then inspected twice by an independent reader (plain
 sqlite3, a fresh Chroma client, the chunk ids of the BM25 segments its manifest lists), once as the crash left it and once after a
-restart (`rag list`, which runs the repair at open):
+restart and its repair (`Library.repair`, which a restarted process's first write runs):
 
 - as left: every `ready` article has exactly its registry chunks in Chroma; no chunk in Chroma
   belongs to an article the registry does not hold;
@@ -14,7 +14,7 @@ restart (`rag list`, which runs the repair at open):
 At the end the same `rag add` runs to completion and must report the right counts (added /
 updated / unchanged against what the store held) with every article ready and current.
 
-    python bench/stress_crash.py [--articles 200] [--kills 20] [--seed 0] [--disk-full]
+    python -m bench.stress_crash [--articles 200] [--kills 20] [--seed 0] [--disk-full]
 
 `make stress` runs the long version; tests/test_crash.py runs a short one.
 """
@@ -132,17 +132,17 @@ def inspect(data):
 data = Path(sys.argv[1])
 out = {"left": inspect(data)}
 if "--restart" in sys.argv:
-    # A restart: opening the library runs the repair; then look again with the same reader.
+    # A restart and its repair (opening writes nothing; a write repairs first); then look again.
     from rag.library import Library
     from rag.settings import Settings as RagSettings
-    Library(RagSettings(RAG_DATA_DIR=data, RAG_LLM="none"))
+    Library(RagSettings(RAG_DATA_DIR=data, RAG_LLM="none")).repair()
     out["restarted"] = inspect(data)
 print(json.dumps(out))
 """
 
 
 def inspect(data_dir: Path, restart: bool = False) -> dict:
-    """The store as an independent reader sees it; with `restart`, also after a Library opens it."""
+    """The store as an independent reader sees it; with `restart`, also after a Library opens and repairs it."""
     run = subprocess.run([sys.executable, "-c", _INSPECT, str(data_dir), *(["--restart"] if restart else [])],
                          cwd=ROOT, env=rag_env(data_dir), capture_output=True, text=True, timeout=1800)
     if run.returncode != 0:

@@ -141,19 +141,20 @@ class ClusterRun:
 
     def __init__(self, articles: list[Article], work: Path, embedder):
         from rag.store.registry import Registry
-        from rag.stories.book import StoryBook
+        from rag.stories.book import SCHEMA, StoryBook
 
-        work.mkdir(parents=True, exist_ok=True)
-        self.registry = Registry(work / "registry.sqlite3")
-        have = self.registry.ready_ids()
-        missing = [a for a in articles if a.id not in have]
-        for article in missing:
-            self.registry.write_pending(article, [], np.zeros((0, 384), np.float32), [])
-        self.registry.set_state([a.id for a in missing], "ready")
-        self.book = StoryBook(work / "registry.sqlite3")
         self._embedder = embedder
         self._vectors: dict[str, np.ndarray] = {}
         self.embed_seconds = 0.0
+        # The vectors' length, from the embedder itself (it loads the model before any timing).
+        self.dim = embedder.embed_array(["dimension"]).shape[1]
+        self.registry = Registry(Settings(RAG_DATA_DIR=work).registry_path, (SCHEMA,))
+        have = self.registry.ready_ids()
+        missing = [a for a in articles if a.id not in have]
+        for article in missing:
+            self.registry.write_pending(article, [], self.embed([]), [])
+        self.registry.set_state([a.id for a in missing], "ready")
+        self.book = StoryBook(self.registry)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
@@ -162,7 +163,7 @@ class ClusterRun:
             for text, vec in zip(todo, self._embedder.embed_array(todo)):
                 self._vectors[text] = vec
             self.embed_seconds += time.perf_counter() - start
-        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
     def run(self, tuning) -> tuple[dict[str, str], dict[str, str], float]:
         """(article -> story, near-copy -> original, seconds spent beyond embedding)."""

@@ -33,7 +33,7 @@ from rag.settings import Settings
 from rag.store import Progress, Store
 from rag.verify.citations import verify_all, verify_span
 from rag.verify.judge import Judge, make_judge
-from rag.stories.book import StoryBook
+from rag.stories.book import SCHEMA as STORIES_SCHEMA, StoryBook
 from rag.stories.reader import StoryReader
 
 # "What changed?" without a date: the last week before the library's newest article.
@@ -46,7 +46,7 @@ class Library:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
         self.embedder = make_embedder(self.settings)
-        self.store = Store(self.settings, self.embedder)
+        self.store = Store(self.settings, self.embedder, schemas=(STORIES_SCHEMA,))
         self.retriever = HybridRetriever(self.store, self.embedder, self.settings.rrf_k)
         self.judge = make_judge(self.settings, self.embedder)  # offline: answers are verified fast
         self.intents = intent_detector(self.embedder)
@@ -57,7 +57,7 @@ class Library:
         self._fetcher: Fetcher | None = None
         self._feeds = None
         self._ingest_lock = threading.Lock()
-        self._stories = StoryReader(StoryBook(self.settings.registry_path), self.store.registry, self.embedder.embed_array,
+        self._stories = StoryReader(StoryBook(self.store.registry), self.store.registry, self.embedder.embed_array,
                                     self.store.writing, lambda q, k: self.retriever.retrieve(q, k))
 
     # -- articles -----------------------------------------------------------------------------
@@ -257,6 +257,12 @@ class Library:
         return self._stories.visit(story_id)
 
     # -- maintenance --------------------------------------------------------------------------
+
+    def repair(self) -> dict[str, int]:
+        """Finish what an interrupted write (a crash) left: removals, pending articles, BM25.
+        Returns {"finished_removals": n, "reindexed": n}. Opening a library never writes; its first
+        write runs this itself, and so does `doctor`."""
+        return self.store.repair()
 
     def doctor(self, repair: bool = True, sample: int = 20):
         """Check (and repair) registry vs Chroma vs BM25 and verify a sample of citations."""

@@ -145,14 +145,14 @@ def doctor(store: Store, ask: Ask, repair: bool = True, sample: int = 20, seed: 
         ask: answers a question in extractive mode (`Library.ask`), for the citation sample.
     """
     problems, reindex, orphans = find_problems(store)
-    # Opening the store already finished what a crash interrupted; say so.
-    opened = store.opened_repairs
-    if opened.get("reindexed"):
-        problems.insert(0, Problem(kind="pending", repaired=True, detail=f"{opened['reindexed']} article(s) left pending by an "
-                                   "interrupted write were re-indexed when the store opened"))
-    if opened.get("finished_removals"):
-        problems.insert(0, Problem(kind="deleting", repaired=True, detail=f"{opened['finished_removals']} interrupted "
-                                   "removal(s) were finished when the store opened"))
+    # An earlier write of this process may already have finished what a crash interrupted; say so.
+    done = store.repairs
+    if done["reindexed"]:
+        problems.insert(0, Problem(kind="pending", repaired=True, detail=f"{done['reindexed']} article(s) left pending by an "
+                                   "interrupted write were re-indexed by an earlier write"))
+    if done["finished_removals"]:
+        problems.insert(0, Problem(kind="deleting", repaired=True, detail=f"{done['finished_removals']} interrupted "
+                                   "removal(s) were finished by an earlier write"))
     if repair and problems:
         with store.writing():
             store.repair()  # finishes pending / deleting work and resyncs BM25

@@ -57,6 +57,11 @@ def test_removing_equals_building_without_those_chunks(tmp_path):
         assert np.allclose(reopened.scores(query), expected, atol=1e-5), query
     index.remove(set(index.chunk_ids))
     assert BM25Index(tmp_path / "bm25").chunk_ids == [] and not index.scores("Peskov").any()
+    index.add(["c9"], [DOCS[3]])  # the only article, updated: its old chunks out, new ones in
+    reopened = BM25Index(tmp_path / "bm25")
+    assert reopened.chunk_ids == ["c9"]
+    for query in QUERIES:
+        assert np.allclose(reopened.scores(query), bm25s_scores([DOCS[3]], query), atol=1e-5), query
 
 
 def test_a_half_written_segment_is_ignored(tmp_path):

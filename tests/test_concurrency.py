@@ -3,27 +3,16 @@
 bench/stress_concurrency.py runs the askers for 60 s (`make stress`); here for 15 s.
 """
 
-import importlib.util
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bench import stress_concurrency, stress_crash
 from rag.store.locking import WriterLock
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-stress_crash = _load("stress_crash")
-stress_concurrency = _load("stress_concurrency")
 
 
 def test_eight_askers_while_another_process_adds_and_updates(tmp_path):

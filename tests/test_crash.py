@@ -5,17 +5,12 @@ short run of the same code. Its inspector reads the registry with sqlite3, Chrom
 client and BM25's id file, independently of rag.store.
 """
 
-import importlib.util
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("stress_crash", ROOT / "bench" / "stress_crash.py")
-stress_crash = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(stress_crash)
+from bench import stress_crash
 
 
 def test_sigkill_during_add_leaves_a_consistent_store_and_the_rerun_finishes(tmp_path):

@@ -14,6 +14,7 @@ import pytest
 
 from rag.embeddings import LocalMiniLMEmbedding, resolve_engine
 from rag.text import split_sentences
+from tests.support.library import store_of
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -113,9 +114,9 @@ def test_store_gives_every_sentence_a_vector_late_or_separate(tmp_path, texts):
         library = Library(Settings(RAG_DATA_DIR=tmp_path / mode, RAG_LLM="none", RAG_EMBED_ENGINE="onnxruntime",
                                    RAG_SENTENCE_VECTORS=mode))
         library.add_articles([article])
-        chunks = library.store.registry.chunks_of("late")
+        _, chunks = library.segments("late")
         assert len(chunks) >= 3 and any(c.first_sentence == c.last_sentence for c in chunks)
-        sentences, vectors = library.store.registry.sentences_with_vectors("late", 0, 10_000)
+        sentences, vectors = store_of(library).article_sentences_with_vectors("late")
         assert len(sentences) == len(vectors) and np.isfinite(vectors).all()
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-2)  # stored as float16
         stored[mode] = vectors

@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from tests.support.library import SEED_ID, library_at
+from tests.support.library import SEED_ID, library_at, set_state_behind_the_store, store_of
 from rag.cli import main
 from rag.errors import InputError
 
@@ -34,17 +34,17 @@ def test_doctor_on_a_healthy_store_says_consistent(seed_only_library):
 
 def test_doctor_repairs_missing_and_orphan_vectors_pending_rows_and_bm25(seed_only_library, tmp_path):
     library = seed_only_library
-    store = library.store
     assert library.add_text(title="Bridge", text="The mayor opened the bridge on Monday. It cost 4 million.",
                             article_id="bridge").status == "added"
-    seed_chunks = [c.id for c in store.registry.chunks_of(SEED_ID)]
+    store = store_of(library)  # damage is done to the store itself
+    seed_chunks = [c.id for c in store.chunks_of(SEED_ID)]
     store.vectors.delete_ids(seed_chunks[:1])  # a ready article lost a vector
     ghost = library.article("bridge").model_copy(update={"id": "ghost"})
-    ghost_chunks = store.registry.chunks_of("bridge")
+    ghost_chunks = store.chunks_of("bridge")
     import numpy as np
     store.vectors.add(ghost, [c.__class__(**{**c.__dict__, "id": "ghost@0#0", "article_id": "ghost"}) for c in ghost_chunks[:1]],
-                      np.ones((1, 384), np.float32))  # chunks of an article the registry does not hold
-    store.registry.set_state(["bridge"], "pending")  # an interrupted write
+                      np.ones((1, len(library.embed(["x"])[0])), np.float32))  # chunks of an article the registry does not hold
+    set_state_behind_the_store(library, "bridge", "pending")  # an interrupted write
     shutil.rmtree(library.settings.bm25_path)
     code, out = doctor(library.settings.data_dir, "--sample", "2")
     assert code == 0, out
@@ -69,13 +69,13 @@ def test_doctor_names_what_it_cannot_repair_and_exits_non_zero(seed_only_library
 
 
 def test_doctor_without_repair_only_reports(seed_only_library):
-    seed_only_library.store.registry.set_state([SEED_ID], "pending")
+    set_state_behind_the_store(seed_only_library, SEED_ID, "pending")
     report = seed_only_library.doctor(repair=False, sample=0)
     # A pending article is not answerable, so BM25 (built from ready chunks) disagrees too.
     assert not report.ok and sorted(p.kind for p in report.remaining) == ["bm25", "pending"]
-    assert seed_only_library.store.registry.ids_in_state("pending") == [SEED_ID]
+    assert {s.id: s.state for s in seed_only_library.articles()} == {SEED_ID: "pending"}
     assert seed_only_library.doctor(sample=0).ok  # and with repair it is fixed
-    assert seed_only_library.store.registry.ids_in_state("pending") == []
+    assert {s.id: s.state for s in seed_only_library.articles()} == {SEED_ID: "ready"}
 
 
 @pytest.mark.parametrize("reembed", [False, True])

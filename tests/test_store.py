@@ -3,11 +3,13 @@
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
+from contextlib import closing
 
 import pytest
 
-from tests.support.library import SEED_ID, library_at
+from tests.support.library import SEED_ID, library_at, set_state_behind_the_store, store_of
 from rag.errors import ArticleNotFound, StoreError
 
 
@@ -16,23 +18,16 @@ def write(path, **record):
     return path
 
 
-def chroma_ids(library, article_id):
-    return library.store.vectors.chunk_ids_by_article().get(article_id, set())
-
-
-def bm25_ids(library, article_id):
-    return {c for c in library.store.bm25.chunk_ids if c.startswith(article_id + "@")}
-
-
-def registry_ids(library, article_id):
-    return {c.id for c in library.store.registry.chunks_of(article_id)}
-
-
 def assert_consistent(library, article_id, present=True):
-    reg, vec, bm = registry_ids(library, article_id), chroma_ids(library, article_id), bm25_ids(library, article_id)
+    """Registry, Chroma and BM25 agree on the article's chunks, as a fresh Store reads them from disk."""
+    store = store_of(library)
+    reg = {c.id for c in store.chunks_of(article_id)}
+    vec = store.vectors.chunk_ids_by_article().get(article_id, set())
+    bm = {c for c in store.bm25.chunk_ids if c.startswith(article_id + "@")}
     assert reg == vec == bm
     assert bool(reg) == present
-    assert library.store.is_ready(article_id) == present
+    assert store.is_ready(article_id) == present
+    assert (article_id in {s.id for s in library.articles() if s.state == "ready"}) == present
 
 
 def test_add_is_ready_in_all_three_indexes(seed_only_library):
@@ -45,13 +40,13 @@ def test_same_text_again_is_unchanged_and_new_text_replaces_old_chunks(tmp_path)
     library = library_at(tmp_path / "data")
     path = write(tmp_path / "story.json", id="story", title="Story", text="The mayor opened the bridge on Monday.")
     assert library.add([path])[0].status == "added"
-    old_chunks = registry_ids(library, "story")
+    old_chunks = {c.id for c in library.segments("story")[1]}
     again = library.add([path])[0]
     assert again.status == "unchanged"
     write(path, id="story", title="Story", text="The mayor closed the bridge on Tuesday for repairs.")
     updated = library.add([path])[0]
     assert updated.status == "updated"
-    new_chunks = registry_ids(library, "story")
+    new_chunks = {c.id for c in library.segments("story")[1]}
     assert new_chunks and not (new_chunks & old_chunks)
     assert_consistent(library, "story")
     assert "closed the bridge" in library.article("story").text
@@ -107,10 +102,10 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_a_write_failing_mid_add_is_invisible_and_repaired_at_next_open(small_disk):
+def test_a_write_failing_mid_add_is_invisible_and_repaired_by_the_next_write(small_disk):
     """A real fault in a long-lived process (the UI's): the disk fills while an article is written.
-    One clear error; nothing of that article is answerable; the rest still is; the next open
-    (after space is freed) leaves the store consistent."""
+    One clear error; nothing of that article is answerable; the rest still is; after space is
+    freed, the repair (which the next write runs) leaves the store consistent."""
     library = library_at(small_disk / "data")
     assert library.add_text(title="Lighthouse", text="The lighthouse was repainted red in May.").status == "added"
     filler = small_disk / "filler"
@@ -127,22 +122,59 @@ def test_a_write_failing_mid_add_is_invisible_and_repaired_at_next_open(small_di
 
     filler.unlink()
     reopened = library_at(small_disk / "data")
-    assert reopened.store.registry.ids_in_state("pending") == []
+    reopened.repair()
+    assert "pending" not in {s.state for s in reopened.articles()}
     assert reopened.doctor(repair=False).ok
     assert_consistent(reopened, "lighthouse")
     present = "seal-survey" in {s.id for s in reopened.articles()}
-    assert_consistent(reopened, "seal-survey", present=present)  # finished at open, or never stored
+    assert_consistent(reopened, "seal-survey", present=present)  # finished by the repair, or never stored
 
 
-def test_an_interrupted_remove_is_finished_at_next_open(seed_only_library):
-    seed_only_library.store.registry.set_state([SEED_ID], "deleting")
+def registry_state(library, article_id):
+    with closing(sqlite3.connect(library.settings.registry_path)) as db:
+        return db.execute("SELECT state FROM articles WHERE id=?", (article_id,)).fetchone()[0]
+
+
+def test_an_interrupted_remove_is_invisible_and_finished_by_the_next_write(seed_only_library):
+    set_state_behind_the_store(seed_only_library, SEED_ID, "deleting")
     reopened = library_at(seed_only_library.settings.data_dir)
     assert reopened.articles() == []
+    assert not reopened.ask("Who is the Kremlin spokesperson?").citations
+    assert reopened.add_text(title="Lighthouse", text="The lighthouse was repainted red in May.").status == "added"
     assert_consistent(reopened, SEED_ID, present=False)
+
+
+@pytest.mark.parametrize("repair_by", ["write", "doctor"])
+def test_opening_a_library_after_a_crash_writes_nothing_and_the_next_write_or_doctor_repairs(seed_only_library, repair_by):
+    """Opening only reads (`rag list` on a read-only data dir, a reader next to a writer): the
+    article a crash left pending stays invisible and untouched until a write or `rag doctor`."""
+    set_state_behind_the_store(seed_only_library, SEED_ID, "pending")
+    registry = seed_only_library.settings.registry_path
+    with closing(sqlite3.connect(registry)) as watcher:
+        version = watcher.execute("PRAGMA data_version").fetchone()[0]  # changes when another connection commits
+        files = {p.name: p.read_bytes() for p in registry.parent.glob(registry.name + "*") if not p.name.endswith("-shm")}
+        reopened = library_at(seed_only_library.settings.data_dir)
+        assert {s.id: s.state for s in reopened.articles()} == {SEED_ID: "pending"}
+        assert not reopened.ask("Who is the Kremlin spokesperson?").citations  # never half-written
+        assert watcher.execute("PRAGMA data_version").fetchone()[0] == version
+        assert {p.name: p.read_bytes() for p in registry.parent.glob(registry.name + "*")
+                if not p.name.endswith("-shm")} == files
+        assert registry_state(seed_only_library, SEED_ID) == "pending"
+
+        if repair_by == "write":
+            assert reopened.add_text(title="Lighthouse", text="The lighthouse was repainted red in May.").status == "added"
+        else:
+            report = reopened.doctor(sample=0)
+            assert report.ok and "pending" in {p.kind for p in report.problems if p.repaired}, report
+        assert watcher.execute("PRAGMA data_version").fetchone()[0] != version
+    assert registry_state(seed_only_library, SEED_ID) == "ready"
+    assert_consistent(reopened, SEED_ID)
+    assert reopened.ask("Who is the Kremlin spokesperson?").citations[0].article_id == SEED_ID
 
 
 def test_a_lost_bm25_index_is_rebuilt_from_the_registry(seed_only_library):
     shutil.rmtree(seed_only_library.settings.bm25_path)
     reopened = library_at(seed_only_library.settings.data_dir)
+    reopened.repair()  # what the first write does
     assert_consistent(reopened, SEED_ID)
     assert reopened.ask("Who is the Kremlin spokesperson?", retrieval="bm25").citations

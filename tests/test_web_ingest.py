@@ -247,7 +247,6 @@ def test_an_older_data_directory_gains_the_web_tables_and_keeps_its_articles(tmp
     data = tmp_path / "data"
     old = library_at(data, **web_settings())
     [added] = old.add([news_site.url("/news/library")])
-    old.store.registry.close()
     with sqlite3.connect(data / "registry.sqlite3") as db:  # the schema before this feature
         for table in ("origins", "feeds", "feed_entries"):
             db.execute(f"DROP TABLE {table}")

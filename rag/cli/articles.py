@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from rag.cli.common import data_dir_option, emit_json, json_option, open_library
+from rag.cli.common import data_dir_option, echo_error, emit_json, json_option, open_library, report, result_lines
 from rag.errors import RagError
 from rag.models import Answer, Searching, Turn
-from rag.safe_output import clean, redact
+from rag.safe_output import clean
 
 
 @click.command()
@@ -43,15 +43,9 @@ def add(ctx, paths, sitemap, since, follow_symlinks, as_json):
     finally:
         if bar is not None:
             bar.close()  # before any error message, so that starts on its own line
-    if as_json:
-        emit_json([r.model_dump() for r in results])
-    else:
-        for r in results:
-            detail = f" ({r.reason})" if r.reason else ""
-            target = f" -> {r.article_id}" if r.article_id else ""
-            click.echo(clean(f"{r.status:9} {r.path}{target}{detail}"))
-        counts = {s: sum(r.status == s for r in results) for s in ("added", "updated", "unchanged", "failed")}
-        click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+    counts = {s: sum(r.status == s for r in results) for s in ("added", "updated", "unchanged", "failed")}
+    report(as_json, [r.model_dump() for r in results],
+           [*result_lines(results), ", ".join(f"{n} {s}" for s, n in counts.items())])
     ctx.exit(1 if any(r.status == "failed" for r in results) else 0)
 
 
@@ -62,13 +56,9 @@ def add(ctx, paths, sitemap, since, follow_symlinks, as_json):
 def list_articles(ctx, as_json):
     """List the articles in the library."""
     summaries = open_library(ctx).articles()
-    if as_json:
-        emit_json([s.model_dump(mode="json") for s in summaries])
-        return
-    if not summaries:
-        click.echo("No articles yet: add some with `rag add PATH`.")
-    for s in summaries:
-        click.echo(clean(f"{s.id}\t{s.published or '-'}\t{s.source or '-'}\t{s.chunks} chunks\t{s.title}"))
+    report(as_json, [s.model_dump(mode="json") for s in summaries],
+           (f"{s.id}\t{s.published or '-'}\t{s.source or '-'}\t{s.chunks} chunks\t{s.title}" for s in summaries),
+           empty="No articles yet: add some with `rag add PATH`.")
 
 
 @click.command()
@@ -78,19 +68,21 @@ def list_articles(ctx, as_json):
 @click.pass_context
 def show(ctx, article_id, as_json):
     """Show an article's metadata and canonical text."""
-    article = open_library(ctx).article(article_id)
-    if as_json:
-        emit_json(article.model_dump(mode="json"))
-        return
-    click.echo(clean(f"{article.title}\n{article.source or '-'} | {article.published or '-'} | {article.url or '-'}"))
-    click.echo(f"id {article.id} | sha256 {article.sha256}")
-    origin = open_library(ctx).origin(article.id)
-    if origin is not None and origin.fetched_at:
-        by = f" | by {origin.author}" if origin.author else ""
-        feed = f" | feed {origin.feed_url}" if origin.feed_url else ""
-        click.echo(clean(f"fetched {origin.fetched_at} from {origin.location}{by}{feed}"))
-    click.echo()
-    click.echo(clean(article.text))
+    library = open_library(ctx)
+    article = library.article(article_id)
+
+    def lines():
+        yield f"{article.title}\n{article.source or '-'} | {article.published or '-'} | {article.url or '-'}"
+        yield f"id {article.id} | sha256 {article.sha256}"
+        origin = library.origin(article.id)
+        if origin is not None and origin.fetched_at:
+            by = f" | by {origin.author}" if origin.author else ""
+            feed = f" | feed {origin.feed_url}" if origin.feed_url else ""
+            yield f"fetched {origin.fetched_at} from {origin.location}{by}{feed}"
+        yield ""
+        yield article.text
+
+    report(as_json, article.model_dump(mode="json"), lines())
 
 
 @click.command()
@@ -101,10 +93,7 @@ def show(ctx, article_id, as_json):
 def remove(ctx, article_id, as_json):
     """Remove an article everywhere (registry, Chroma, BM25)."""
     summary = open_library(ctx).remove(article_id)
-    if as_json:
-        emit_json({"removed": summary.id, "title": summary.title})
-    else:
-        click.echo(clean(f"removed {summary.id} ({summary.title})"))
+    report(as_json, {"removed": summary.id, "title": summary.title}, [f"removed {summary.id} ({summary.title})"])
 
 
 def ask_options(f):
@@ -200,6 +189,6 @@ def chat(ctx, k, since, until, mode, as_of, as_json):
         try:
             answer = run_question(library, question, history, as_json, kwargs)
         except RagError as exc:
-            click.echo(f"error: {clean(redact(exc, library.settings.openai_api_key))}", err=True)
+            echo_error(ctx, exc)
             continue
         history.append(Turn(question=question, answer=answer.answer))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import click
 
+from rag.safe_output import clean, redact
 from rag.settings import Settings
 
 
@@ -33,6 +35,40 @@ def open_library(ctx: click.Context):
 
 def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def echo_lines(lines: Iterable[str], empty: str = "") -> None:
+    """Print lines for people, control characters made visible (titles and text come from anywhere);
+    `empty` when there are none."""
+    printed = False
+    for line in lines:
+        click.echo(clean(line))
+        printed = True
+    if not printed and empty:
+        click.echo(empty)
+
+
+def report(as_json: bool, data, lines: Iterable[str] = (), empty: str = "") -> None:
+    """A command's result: `data` as JSON with --json, otherwise `lines` (see `echo_lines`). Pass
+    `lines` as a generator when making them costs work that --json does not need."""
+    if as_json:
+        emit_json(data)
+    else:
+        echo_lines(lines, empty)
+
+
+def echo_error(ctx: click.Context, exc: Exception) -> None:
+    """One line on stderr for a failed command: control characters made visible, and the API key
+    redacted (servers echo a rejected key in their errors)."""
+    click.echo(f"error: {clean(redact(exc, settings_from(ctx).openai_api_key))}", err=True)
+
+
+def result_lines(results) -> Iterator[str]:
+    """One line per input of an add (`AddResult`): status, input, the article it became, and why."""
+    for r in results:
+        detail = f" ({r.reason})" if r.reason else ""
+        target = f" -> {r.article_id}" if r.article_id else ""
+        yield f"{r.status:9} {r.path}{target}{detail}"
 
 
 def json_option(f):

@@ -11,9 +11,8 @@ from importlib.metadata import entry_points
 import click
 
 from rag.cli import articles, llm_server, maintenance, stories, web
-from rag.cli.common import data_dir_option, root_state
+from rag.cli.common import data_dir_option, echo_error, root_state
 from rag.errors import RagError
-from rag.safe_output import clean, redact
 
 PLUGIN_GROUP = "newsground.commands"
 
@@ -44,7 +43,7 @@ class RagGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RagError as exc:
-            click.echo(f"error: {clean(redact(exc, root_state(ctx)['settings'].openai_api_key))}", err=True)
+            echo_error(ctx, exc)
             ctx.exit(exc.exit_code)
 
 

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from rag.cli.common import data_dir_option, emit_json, json_option, open_library
-from rag.safe_output import clean
+from rag.cli.common import data_dir_option, json_option, open_library, report
 
 
 @click.command()
 @click.option("--no-repair", is_flag=True,
-              help="Only check (writes a crash interrupted are still finished when the store opens).")
+              help="Only check, writing nothing (what a crash interrupted stays for the next write or doctor).")
 @click.option("--sample", type=click.IntRange(0, 10_000), default=20, show_default=True,
               help="Ready articles whose citations are verified.")
 @data_dir_option
@@ -20,16 +19,13 @@ from rag.safe_output import clean
 @click.pass_context
 def doctor(ctx, no_repair, sample, as_json):
     """Check the registry, Chroma and BM25 agree; repair what can be rebuilt. Exit 0 when consistent."""
-    report = open_library(ctx).doctor(repair=not no_repair, sample=sample)
-    if as_json:
-        emit_json(report.model_dump() | {"ok": report.ok})
-    else:
-        for p in report.problems:
-            click.echo(f"{'repaired' if p.repaired else 'PROBLEM':8} {p.kind}: {clean(p.detail)}")
-        click.echo(f"{report.articles} articles ({report.ready} ready, {report.chunks} chunks), "
-                   f"{report.citations_checked} citations verified: "
-                   + ("consistent" if report.ok else f"{len(report.remaining)} problem(s) remain"))
-    ctx.exit(0 if report.ok else 1)
+    found = open_library(ctx).doctor(repair=not no_repair, sample=sample)
+    report(as_json, found.model_dump() | {"ok": found.ok},
+           [*(f"{'repaired' if p.repaired else 'PROBLEM':8} {p.kind}: {p.detail}" for p in found.problems),
+            f"{found.articles} articles ({found.ready} ready, {found.chunks} chunks), "
+            f"{found.citations_checked} citations verified: "
+            + ("consistent" if found.ok else f"{len(found.remaining)} problem(s) remain")])
+    ctx.exit(0 if found.ok else 1)
 
 
 @click.command(name="export")
@@ -40,10 +36,7 @@ def doctor(ctx, no_repair, sample, as_json):
 def export(ctx, file, as_json):
     """Write every article (text, metadata, vectors) to FILE (gzipped JSON lines)."""
     n = open_library(ctx).export(file)
-    if as_json:
-        emit_json({"exported": n, "file": str(file)})
-    else:
-        click.echo(f"exported {n} articles to {file}")
+    report(as_json, {"exported": n, "file": str(file)}, [f"exported {n} articles to {file}"])
 
 
 @click.command(name="import")
@@ -55,8 +48,5 @@ def export(ctx, file, as_json):
 def import_(ctx, file, reembed, as_json):
     """Add the articles of a `rag export` FILE under their own ids."""
     result = open_library(ctx).import_corpus(file, reembed=reembed)
-    if as_json:
-        emit_json(result.model_dump())
-    else:
-        how = "vectors reused" if result.reused_vectors else "re-embedded"
-        click.echo(f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged ({how})")
+    how = "vectors reused" if result.reused_vectors else "re-embedded"
+    report(as_json, result.model_dump(), [f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged ({how})"])

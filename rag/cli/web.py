@@ -6,19 +6,11 @@ import threading
 
 import click
 
-from rag.cli.common import data_dir_option, emit_json, json_option, open_library
+from rag.cli.common import data_dir_option, echo_lines, json_option, open_library, report, result_lines
 
 
-def _print_results(results) -> None:
-    for r in results:
-        detail = f" ({r.reason})" if r.reason else ""
-        target = f" -> {r.article_id}" if r.article_id else ""
-        click.echo(f"{r.status:9} {r.path}{target}{detail}")
-
-
-def _print_refresh(refresh) -> None:
-    click.echo(f"{refresh.url}: {refresh.summary()}")
-    _print_results(refresh.results)
+def _refresh_lines(refreshes) -> list[str]:
+    return [line for r in refreshes for line in (f"{r.url}: {r.summary()}", *result_lines(r.results))]
 
 
 @click.group()
@@ -36,10 +28,7 @@ def feeds():
 def feeds_add(ctx, url, every, as_json):
     """Follow a feed and add its entries now."""
     refresh = open_library(ctx).feeds.add(url, every)
-    if as_json:
-        emit_json(refresh.model_dump())
-    else:
-        _print_refresh(refresh)
+    report(as_json, refresh.model_dump(), _refresh_lines([refresh]))
     ctx.exit(1 if any(r.status == "failed" for r in refresh.results) else 0)
 
 
@@ -50,15 +39,15 @@ def feeds_add(ctx, url, every, as_json):
 def feeds_list(ctx, as_json):
     """The followed feeds, with their last refresh and its result."""
     infos = open_library(ctx).feeds.list()
-    if as_json:
-        emit_json([f.model_dump(exclude={"etag", "last_modified"}) for f in infos])
-        return
-    if not infos:
-        click.echo("No feeds yet: follow one with `rag feeds add URL`.")
-    for f in infos:
-        every = f"{f.every_s // 60}m" if f.every_s % 3600 else f"{f.every_s // 3600}h"
-        click.echo(f"{f.url}\tevery {every}\t{f.entries} entries\tchecked {f.checked_at or 'never'}\t"
+
+    def lines():
+        for f in infos:
+            every = f"{f.every_s // 60}m" if f.every_s % 3600 else f"{f.every_s // 3600}h"
+            yield (f"{f.url}\tevery {every}\t{f.entries} entries\tchecked {f.checked_at or 'never'}\t"
                    f"{f.last_result or '-'}\t{f.title}")
+
+    report(as_json, [f.model_dump(exclude={"etag", "last_modified"}) for f in infos], lines(),
+           empty="No feeds yet: follow one with `rag feeds add URL`.")
 
 
 @feeds.command(name="remove")
@@ -69,10 +58,8 @@ def feeds_list(ctx, as_json):
 def feeds_remove(ctx, url, as_json):
     """Stop following a feed (its articles stay in the library)."""
     info = open_library(ctx).feeds.remove(url)
-    if as_json:
-        emit_json({"removed": info.url})
-    else:
-        click.echo(f"stopped following {info.url} (its articles stay; remove them with `rag remove ID`)")
+    report(as_json, {"removed": info.url},
+           [f"stopped following {info.url} (its articles stay; remove them with `rag remove ID`)"])
 
 
 @feeds.command(name="refresh")
@@ -84,13 +71,8 @@ def feeds_remove(ctx, url, as_json):
 def feeds_refresh(ctx, urls, all_feeds, as_json):
     """Refresh the given feeds, or the ones that are due (--all: every feed)."""
     refreshes = open_library(ctx).feeds.refresh(list(urls), all_feeds=all_feeds)
-    if as_json:
-        emit_json([r.model_dump() for r in refreshes])
-    else:
-        if not refreshes:
-            click.echo("No feed is due (use --all to refresh every feed).")
-        for refresh in refreshes:
-            _print_refresh(refresh)
+    report(as_json, [r.model_dump() for r in refreshes], _refresh_lines(refreshes),
+           empty="No feed is due (use --all to refresh every feed).")
     failed = any(r.status == "failed" or any(x.status == "failed" for x in r.results) for r in refreshes)
     ctx.exit(1 if failed else 0)
 
@@ -117,6 +99,6 @@ def watch(ctx, folder, sync_deletes, follow_symlinks, poll, as_json):
                 if as_json:
                     click.echo(c.model_dump_json())
                 else:
-                    _print_results([c])
+                    echo_lines(result_lines([c]))
     except KeyboardInterrupt:
         stop.set()

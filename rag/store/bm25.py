@@ -97,6 +97,8 @@ class BM25Index:
         all_docs = np.concatenate([s.docs for s in self._segments]) if self._segments else np.zeros(0, np.int64)
         all_tfs = np.concatenate([s.tfs for s in self._segments]) if self._segments else np.zeros(0, np.int64)
         old = [s.name for s in self._segments]
+        if not self.chunk_ids:  # the disk keeps no vocabulary then, so neither may memory (term ids restart at 0)
+            self._vocab, self._df = {}, np.zeros(0, dtype=np.int64)
         self._segments = [_Segment(f"seg-{uuid.uuid4().hex}.npz", all_terms, all_docs, all_tfs)] if self.chunk_ids else []
         self.path.mkdir(parents=True, exist_ok=True)
         if self._segments:

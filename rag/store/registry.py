@@ -1,7 +1,7 @@
 """The article registry (SQLite): the source of truth for articles, sentences and chunks.
 
-States: `pending` (being indexed, or left by a crash: re-indexed at next open), `ready`
-(in Chroma and BM25, answerable), `deleting` (being removed: finished at next open).
+States: `pending` (being indexed, or left by a crash: re-indexed by the next write), `ready`
+(in Chroma and BM25, answerable), `deleting` (being removed: finished by the next write).
 """
 
 from __future__ import annotations

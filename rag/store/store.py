@@ -2,7 +2,8 @@
 
 Write order for a batch of articles: registry rows `pending` -> vectors in Chroma -> `ready` ->
 chunks appended to BM25. Retrieval only returns chunks of `ready` articles, so a crash at any step leaves
-nothing half-visible; `repair()` at open finishes whatever a crash interrupted.
+nothing half-visible; `repair()` finishes whatever a crash interrupted. Opening only reads: the repair
+runs at a process's first write (or in `rag doctor`).
 """
 
 from __future__ import annotations
@@ -102,13 +103,20 @@ def _opening(data_dir):
 class Store:
     """Owns the three indexes of one data directory."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, notify: Callable[[str], None] | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder, notify: Callable[[str], None] | None = None,
+                 schemas: tuple[str, ...] = ()):
+        """Open the data directory's indexes.
+
+        Args:
+            notify: gets one-line notices (waiting for another process's write lock, a repair left undone).
+            schemas: tables of the layers above that live in the registry's database (stories).
+        """
         self.settings = settings
         self.embedder = embedder
         self.lock = WriterLock(settings.data_dir / "write.lock", notify)
-        self.repair_error: str | None = None  # why pending work could not be finished at open
+        self.repair_error: str | None = None  # why pending work could not be finished by the repair
         with _opening(settings.data_dir):
-            self.registry = Registry(settings.registry_path, (ORIGINS_SCHEMA,), ARTICLE_TABLES)
+            self.registry = Registry(settings.registry_path, (ORIGINS_SCHEMA, *schemas), ARTICLE_TABLES)
             self.vectors = VectorIndex(settings, embedder.model_name)
         self.origins = Origins(self.registry)
         self.bm25 = BM25Index(settings.bm25_path)
@@ -119,7 +127,12 @@ class Store:
         # search it: searches and changes take this lock, so a search sees one version whole.
         self._lexical_lock = threading.RLock()
         self._ready: set[str] = set()
-        self.opened_repairs = self.repair()  # reported by `rag doctor`
+        # Opening only reads (a read-only data dir opens; `rag list` changes no file). What a crash
+        # left is finished before this process's first write (see `repair`); until then readers
+        # see the ready articles only, so nothing half-written is answerable.
+        self._repaired = False
+        self.repairs = {"finished_removals": 0, "reindexed": 0}  # done by this process, for `rag doctor`
+        self._sync_bm25(rebuild=False)
 
     # -- consistency --------------------------------------------------------------------------
 
@@ -128,13 +141,16 @@ class Store:
         """Hold the write lock of this data directory (threads of this process, and other processes).
 
         OS and SQLite write failures (a full disk, a read-only directory) become one StoreError;
-        what was being written stays `pending` (invisible) and is finished at the next open.
+        what was being written stays `pending` (invisible) and is finished by the next write.
+        The first write of this process first repairs what a crash left.
         """
         with self._write_lock, self.lock.hold():
             self._writers += 1
             try:
                 if self._writers == 1:
                     self._catch_up()
+                    if not self._repaired:
+                        self.repair()
                 yield
             except StoreError as exc:
                 hint = self._disk_hint()
@@ -194,7 +210,8 @@ class Store:
                 "and run the command again: what was being written is finished then)")
 
     def repair(self) -> dict[str, int]:
-        """Finish interrupted removals, re-index pending articles, and resync BM25.
+        """Finish interrupted removals, re-index pending articles, and resync BM25; returns how
+        many of each. The first write of a process runs it; `rag doctor` too.
 
         Skipped while another process holds the write lock: its pending work is not interrupted.
         """
@@ -202,6 +219,7 @@ class Store:
             if not self.lock.try_acquire():
                 self._sync_bm25(rebuild=False)
                 return {"finished_removals": 0, "reindexed": 0}
+            self._repaired = True  # before `writing()`, which would otherwise repair first
             try:
                 with self.writing():
                     deleting = self.registry.ids_in_state("deleting")
@@ -221,7 +239,12 @@ class Store:
                             # Still pending, so still invisible; reads work, and `rag doctor` names it.
                             self.repair_error = f"{len(pending)} pending article(s) could not be re-indexed: {exc}"
                             self.lock.notify(f"warning: {self.repair_error}")
+                    self.repairs["finished_removals"] += len(deleting)
+                    self.repairs["reindexed"] += len(pending)
                     return {"finished_removals": len(deleting), "reindexed": len(pending)}
+            except BaseException:
+                self._repaired = False  # the next write tries again
+                raise
             finally:
                 self.lock.release()
 

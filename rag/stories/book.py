@@ -1,6 +1,7 @@
-"""The stories' tables, in the registry's SQLite file next to the articles', and keeping them in
-step with the articles: `sync` assigns articles that are new or changed and takes out those
-removed or replaced, so stories follow every add, update and removal (also another process's).
+"""The stories' tables, in the registry's database next to the articles' (`SCHEMA`, created when
+the registry opens), and keeping them in step with the articles: `sync` assigns articles that are
+new or changed and takes out those removed or replaced, so stories follow every add, update and
+removal (also another process's). Read and written through the registry's connection and lock.
 
 Kept per story so one assignment stays cheap in a large library: the sum of its members' vectors
 (the centroid), how many members name each name (an index of names), and its first and last dates.
@@ -10,19 +11,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import numpy as np
 
 from rag.models import Article
+from rag.store.registry import Registry
 from rag.stories import cluster
 from rag.stories.models import Story
 
-_SCHEMA = """
+# New tables only, so opening an older data directory adds them and changes nothing else.
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS stories (
     id TEXT PRIMARY KEY, size INTEGER NOT NULL, originals INTEGER NOT NULL, vsum BLOB NOT NULL,
     first TEXT, last TEXT
@@ -65,11 +64,11 @@ def _vec(blob: bytes, dtype=np.float32) -> np.ndarray:
 class _Open:
     """The open stories, in memory for one sync: ids, vector sums, sizes and date ranges."""
 
-    def __init__(self, rows: list[tuple]):
+    def __init__(self, rows: list[tuple], dim: int):
         self.ids = [r[0] for r in rows]
         self.row = {sid: i for i, sid in enumerate(self.ids)}
         self.originals = np.array([r[1] for r in rows], dtype=np.int64)
-        self.vsum = np.stack([_vec(r[2]) for r in rows]) if rows else np.zeros((0, 384), np.float32)
+        self.vsum = np.stack([_vec(r[2]) for r in rows]) if rows else np.zeros((0, dim), np.float32)
         far = date.max.toordinal()
         self.first = np.array([_day(r[3]).toordinal() if r[3] else -far for r in rows], dtype=np.int64)
         self.last = np.array([_day(r[4]).toordinal() if r[4] else far for r in rows], dtype=np.int64)
@@ -78,7 +77,7 @@ class _Open:
         self.row[sid] = len(self.ids)
         self.ids.append(sid)
         self.originals = np.append(self.originals, 0)
-        self.vsum = np.vstack([self.vsum, np.zeros((1, self.vsum.shape[1] if self.vsum.size else 384), np.float32)])
+        self.vsum = np.vstack([self.vsum, np.zeros((1, self.vsum.shape[1]), np.float32)])
         self.first = np.append(self.first, date.max.toordinal())
         self.last = np.append(self.last, -date.max.toordinal())
         return self.row[sid]
@@ -101,28 +100,12 @@ class _Open:
 class StoryBook:
     """Stories of one data directory. Writes happen under the store's write lock (the caller's)."""
 
-    def __init__(self, registry_path: Path):
-        self._db = sqlite3.connect(registry_path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.RLock()
-
-    def close(self) -> None:
-        self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def __init__(self, registry: Registry):
+        """`registry`: opened with this module's `SCHEMA` among its schemas."""
+        self.registry = registry
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        return self.registry.read(sql, params)
 
     # -- keeping in step with the articles -----------------------------------------------------
 
@@ -140,7 +123,7 @@ class StoryBook:
 
         Args:
             articles_of: article ids -> {id: Article} (the registry's `articles`).
-            embed: texts -> unit vectors (n, 384) (the embedder's `embed_array`).
+            embed: texts -> unit vectors, one row each (the embedder's `embed_array`).
             previous: older versions this add replaced, kept for `revised` changes.
             tuning: assignment constants (the fit script varies them).
         """
@@ -149,9 +132,9 @@ class StoryBook:
             return 0
         articles = articles_of(new) if new else {}
         order = sorted(articles.values(), key=lambda a: (a.published or date.min, a.id))
-        vectors = embed([cluster.lead_text(a) for a in order]) if order else np.zeros((0, 384), np.float32)
-        features = [self._features(a, v) for a, v in zip(order, vectors)]
-        with self._transaction() as db:
+        vectors = embed([cluster.lead_text(a) for a in order]) if order else None
+        features = [self._features(a, v) for a, v in zip(order, vectors)] if order else []
+        with self.registry.transaction() as db:
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             for article in (previous or {}).values():
                 db.execute("INSERT OR IGNORE INTO story_versions VALUES (?, ?, ?, ?, ?, ?)",
@@ -161,7 +144,8 @@ class StoryBook:
                 self._take_out(db, article_id)
                 if article_id not in ready:
                     db.execute("DELETE FROM story_versions WHERE article_id=?", (article_id,))
-            open_ = _Open(db.execute("SELECT id, originals, vsum, first, last FROM stories").fetchall())
+            rows = db.execute("SELECT id, originals, vsum, first, last FROM stories").fetchall()
+            open_ = _Open(rows, vectors.shape[1] if vectors is not None else 0)
             total = db.execute("SELECT count(*) FROM story_members WHERE copy_of IS NULL").fetchone()[0]
             for f in features:
                 total += self._assign(db, open_, f, total, tuning)
@@ -198,7 +182,7 @@ class StoryBook:
                 while sid in open_.row:  # an id reused after its story emptied and a new one took its name
                     sid = cluster.story_id_for(sid)
                 db.execute("INSERT INTO stories (id, size, originals, vsum, first, last) VALUES (?, 0, 0, ?, NULL, NULL)",
-                           (sid, np.zeros(384, np.float32).tobytes()))
+                           (sid, np.zeros(len(f.vector), np.float32).tobytes()))
                 open_.add_story(sid)
         db.execute("INSERT OR REPLACE INTO story_members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (f.article_id, sid, f.sha256, _iso(f.published), f.source, original,
@@ -282,7 +266,7 @@ class StoryBook:
 
     def reset(self) -> None:
         """Forget every story (visits and earlier versions stay); the next sync assigns all articles again."""
-        with self._transaction() as db:
+        with self.registry.transaction() as db:
             for table in ("stories", "story_members", "story_names", "story_name_df", "story_bands"):
                 db.execute(f"DELETE FROM {table}")
 
@@ -348,7 +332,7 @@ class StoryBook:
     def visit(self, story_id: str) -> datetime | None:
         """Record a visit to a story: the article versions it holds now are seen (later ones are
         its `new_articles`). Returns the previous visit's time (None the first time)."""
-        with self._transaction() as db:
+        with self.registry.transaction() as db:
             row = db.execute("SELECT visited_at FROM story_visits WHERE story_id=?", (story_id,)).fetchone()
             seen = [f"{a}@{sha}" for a, sha in db.execute("SELECT article_id, sha256 FROM story_members WHERE story_id=?",
                                                          (story_id,))]

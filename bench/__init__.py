@@ -1,0 +1,1 @@
+"""Benchmarks and stress runs; run each from the repository as `python -m bench.NAME`."""
