@@ -22,10 +22,10 @@ from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from rag.errors import ArticleNotFound, InputError, RagError
-from rag.models import AddResult, ArticlePage
+from rag.models import AddResult, AnswerCitation, ArticlePage
 from rag.safe_output import redact
-from service.answers import AskArgs, answer_citations
-from service.schemas import MAX_TOP_K, Citation, SearchResult
+from service.answers import AskArgs
+from service.schemas import MAX_TOP_K, SearchResult
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 INSTRUCTIONS = ("newsground answers questions from a library of news articles. Every citation is a verbatim quote "
@@ -46,7 +46,7 @@ class AskNewsOutput(BaseModel):
     answer: str
     abstained: bool = Field(description="True when the library holds nothing that answers the question.")
     mode: Literal["extractive", "llm"]
-    citations: list[Citation]
+    citations: list[AnswerCitation]
     query: dict | None = Field(default=None, description="The question as understood: intent, since, until, as_of.")
     notice: str | None = None
 
@@ -81,12 +81,12 @@ class VerifyOutput(BaseModel):
     reason: str | None = None
 
 
-def _quotes_text(citations: list[Citation]) -> str:
+def _quotes_text(citations: list[AnswerCitation]) -> str:
     return "\n".join(f"[{c.n}] \u201c{c.quote}\u201d ({c.title}; article {c.article_id}, characters {c.start}-{c.end})"
                      for c in citations)
 
 
-def _links(citations: list[Citation]) -> list[ResourceLink]:
+def _links(citations: list[AnswerCitation]) -> list[ResourceLink]:
     return [ResourceLink(type="resource_link", uri=span_uri(c.article_id, c.start, c.end), name=f"[{c.n}] {c.title}",
                          description=c.quote[:200], mime_type="text/plain") for c in citations]
 
@@ -145,7 +145,7 @@ def build_server(library, *, allow_writes: bool = False) -> MCPServer:
         """
         args = AskArgs(question=question, mode=mode, since=_day(since, "since"), until=_day(until, "until"))
         answer = library.ask(args.question, since=args.since, until=args.until, mode=args.mode)
-        citations = answer_citations(library, answer, span_uri)
+        citations = library.cite(answer, span_uri)
         out = AskNewsOutput(answer=answer.answer, abstained=answer.abstained, mode=answer.mode, citations=citations,
                             query=answer.query.to_json_dict() if answer.query else None, notice=answer.notice)
         text = answer.answer + ("\n\nSources:\n" + _quotes_text(citations) if citations else "")

@@ -1,4 +1,6 @@
-"""The service's typed boundary: request and response models for /v1 and MCP, and the one citation object.
+"""The service's typed boundary: request and response models for /v1 and MCP.
+
+The citation object is the library's (`rag.models.AnswerCitation`, built by `Library.cite`).
 
 Offsets into an article (`start`, `end`) index its canonical text (`GET /v1/articles/{id}`'s
 `text`) in Unicode code points, end-exclusive: `text[start:end] == quote`. `answer_start` and
@@ -14,25 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_TOP_K = 50  # as `rag ask --top-k`
 MAX_QUESTION_CHARS = 4000  # a question, not a document: longer input is a client mistake
-
-
-class Citation(BaseModel):
-    """One cited span, the same object in the API, the chat extras and MCP."""
-
-    id: str = Field(description="Stable id of the span: '{article_id}:{start}-{end}'.")
-    n: int = Field(description="The marker number: [n] in the answer.")
-    article_id: str
-    start: int = Field(description="Start of the quote in the article's canonical text (Unicode code points).")
-    end: int = Field(description="End of the quote, exclusive (Unicode code points).")
-    quote: str = Field(description="Exactly article.text[start:end].")
-    verified: bool = Field(description="The quote was checked against the stored article text.")
-    title: str
-    source: str = ""
-    url: str = Field(description="A link to the span highlighted in its article.")
-    article_url: str = Field(default="", description="Where the article was published, when known.")
-    published: date | None = None
-    answer_start: int | None = Field(default=None, description="Start of the supported claim in the answer text.")
-    answer_end: int | None = Field(default=None, description="End of the supported claim in the answer text (exclusive).")
 
 
 class HistoryTurn(BaseModel):

@@ -5,13 +5,16 @@ itself serves."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import httpx
 import openai
 import pytest
 
-from tests.support.service import server_threads, wait_until
-from tests.support.ui_server import CITED_QUESTION, FIRST_QUESTION, FOLLOW_UP
+from tests.support.service import OFFLINE, server_threads, wait_until
+from tests.support.ui_server import CITED_QUESTION, FIRST_QUESTION, FOLLOW_UP, ROOT
 
 pytestmark = pytest.mark.server
 SUMMARY_QUESTION = "What happened in the peace talks?"
@@ -133,8 +136,33 @@ def test_ask_json_and_its_event_stream(http):
     assert names.count("citation") == len(answer["citations"])
     done = events[-1][1]
     assert "".join(d["text"] for n, d in events if n == "delta") == done["answer"] == answer["answer"]
-    assert [d for n, d in events if n == "citation"] == [
-        {k: v for k, v in c.items() if k != "support"} for c in done["citations"]]
+    assert [d for n, d in events if n == "citation"] == done["citations"]
+
+
+def test_ask_is_exactly_the_rag_ask_json_object(http, service_data):
+    """`rag ask --json` and `POST /v1/ask` print one object; only a citation's `url` differs (the
+    CLI has no server: it gives the article's own URL, the API the span page) and the timings."""
+    run = subprocess.run([sys.executable, "-m", "rag", "--data-dir", str(service_data), "ask", CITED_QUESTION, "--json",
+                          "--mode", "extractive"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, **OFFLINE})
+    assert run.returncode == 0, run.stderr[-3000:]
+    cli = json.loads(run.stdout)
+    api = http.post("/v1/ask", json={"question": CITED_QUESTION, "mode": "extractive"}).json()
+    fields = ["id", "n", "article_id", "start", "end", "quote", "verified", "title", "source", "url", "published",
+              "answer_start", "answer_end", "support", "article_url", "page"]
+    for data in (cli, api):
+        assert data["mode"] == "extractive" and not data["abstained"] and data["citations"]
+        assert [list(c) for c in data["citations"]] == [fields] * len(data["citations"])
+        check_citations(http, data["answer"], data["citations"])
+    for c, a in zip(cli["citations"], api["citations"]):
+        assert c["url"] == c["article_url"] == a["article_url"]
+        assert a["url"].endswith(f"/v1/articles/{a['article_id']}/span?start={a['start']}&end={a['end']}")
+        assert http.get(a["url"]).status_code == 200
+    unlinked = [{k: v for k, v in c.items() if k != "url"} for c in cli["citations"]]
+    assert unlinked == [{k: v for k, v in c.items() if k != "url"} for c in api["citations"]]
+    assert {k: v for k, v in cli.items() if k not in ("timings_ms", "citations")} == \
+        {k: v for k, v in api.items() if k not in ("timings_ms", "citations")}
+    assert set(cli["timings_ms"]) == set(api["timings_ms"])
 
 
 def test_search_returns_chunks_with_offsets(http):
