@@ -23,7 +23,7 @@ from rag.models import Answer, Searching, Turn
 from rag.safe_output import redact
 from service.answers import AskArgs
 from service.api import span_link
-from service.cite import Reply, annotations_of, reply_of, search_results_of
+from service.cite import Reply, annotations_of, openwebui_source, reply_of, search_results_of
 from service.errors import envelope, rag_error_status
 from service.schemas import ChatRequest
 from service.streaming import ClosingStreamingResponse, in_thread
@@ -138,12 +138,8 @@ async def chat_completions(body: ChatRequest, request: Request):
             if tail:
                 yield chunk({"content": tail})
             if body.newsground.openwebui_events:
-                for c in reply.citations:
-                    yield chunk({}, event={"type": "source", "data": {
-                        "source": {"name": c.title, "url": c.url},
-                        "document": [c.quote],
-                        "metadata": [{"source": c.url, "name": f"[{c.n}] {c.title}", "article_id": c.article_id,
-                                      "start": c.start, "end": c.end}]}})
+                for c in reply.citations:  # before the final chunk: Open WebUI shows them as the answer ends
+                    yield chunk({}, event=openwebui_source(c))
             yield chunk({"annotations": annotations_of(reply.citations)}, "stop", usage=_usage(), **_extras(answer, reply))
 
     return ClosingStreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -54,3 +54,21 @@ def search_results_of(citations: list[AnswerCitation]) -> list[dict]:
     """Perplexity-style `search_results`: one per cited article span."""
     return [{"title": c.title, "url": c.url, "date": c.published.isoformat() if c.published else None,
              "snippet": c.quote, "source": c.source, "article_id": c.article_id} for c in citations]
+
+
+def openwebui_source(c: AnswerCitation) -> dict:
+    """An Open WebUI `source` event for one citation (the `event` of a stream chunk).
+
+    As Open WebUI reads it (backend/open_webui/socket/main.py, src/lib/components/chat/Messages/
+    Citations.svelte): `data` without a `type` key is stored as one of the message's sources;
+    sources are grouped by `metadata.source`, so each citation's own span link keeps it apart and
+    `[n]` in the content opens the n-th; `metadata.name` is the name shown, `metadata.source_url`
+    the link (set, so the name is not replaced by the URL); `document` is the quote shown;
+    `metadata.page` counts from 0 there. `html` is never set: the quote is shown as text."""
+    name = f"[{c.n}] {c.title}"
+    metadata = {"source": c.url, "source_url": c.url, "name": name, "article_id": c.article_id, "start": c.start,
+                "end": c.end, "verified": c.verified, "published": c.published.isoformat() if c.published else None}
+    if c.page is not None:
+        metadata["page"] = c.page - 1
+    return {"type": "source", "data": {"source": {"id": c.id, "name": name, "url": c.url},
+                                       "document": [c.quote], "metadata": [metadata]}}

@@ -89,6 +89,62 @@ def test_chat_stream_sends_citations_once_at_the_end(client, http):
     assert content == whole.choices[0].message.content
 
 
+def chat_stream(http, body: dict) -> list:
+    """The data lines of a chat stream: dicts, then the string "[DONE]"."""
+    with http.stream("POST", "/v1/chat/completions", json={"stream": True, **body}) as response:
+        assert response.status_code == 200
+        return [line[6:] if line[6:] == "[DONE]" else json.loads(line[6:])
+                for line in response.iter_lines() if line.startswith("data: ")]
+
+
+def openwebui_sources(chunks: list) -> list[dict]:
+    """What Open WebUI keeps of a stream's events, as its code reads them: the middleware passes a
+    chunk's `event` to the event emitter (backend/open_webui/utils/middleware.py); the emitter
+    stores `data` of a `source`/`citation` event with no `type` as a message source
+    (socket/main.py); Citations.svelte groups documents by `metadata.source` and numbers the groups."""
+    stored = [c["event"]["data"] for c in chunks if isinstance(c, dict) and "event" in c
+              and c["event"].get("type") in ("source", "citation") and c["event"]["data"].get("type") is None]
+    groups: dict[str, dict] = {}
+    for source in stored:
+        for i, document in enumerate(source["document"]):
+            metadata = source["metadata"][i]
+            key = metadata.get("source") or source["source"].get("id")
+            group = groups.setdefault(key, {"name": metadata.get("name") or source["source"]["name"],
+                                            "url": metadata.get("source_url"), "documents": [], "metadata": []})
+            group["documents"].append(document)
+            group["metadata"].append(metadata)
+    return list(groups.values())
+
+
+def test_openwebui_events_carry_each_quote_as_open_webui_reads_them(http):
+    body = {"messages": [{"role": "user", "content": SUMMARY_QUESTION}]}
+    plain = chat_stream(http, body)
+    assert not any("event" in c for c in plain[:-1])
+    chunks = chat_stream(http, {**body, "newsground": {"openwebui_events": True}})
+    assert chunks[-1] == "[DONE]" and "newsground" in chunks[-2]
+    native = chunks[-2]["newsground"]["citations"]
+    events = [i for i, c in enumerate(chunks[:-1]) if "event" in c]
+    assert len(events) == len(native) and events == list(range(events[0], len(chunks) - 2))  # just before the end
+    for i in events:  # a valid chunk otherwise: an empty delta, nothing else riding along
+        assert chunks[i]["object"] == "chat.completion.chunk" and chunks[i]["choices"][0]["delta"] == {}
+        assert set(chunks[i]["event"]) == {"type", "data"} and chunks[i]["event"]["type"] == "source"
+        assert set(chunks[i]["event"]["data"]) == {"source", "document", "metadata"}
+    # Content without events is the same: the events add, they do not change the answer.
+    content = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks[:-1])
+    assert content == "".join(c["choices"][0]["delta"].get("content") or "" for c in plain[:-1])
+    shown = openwebui_sources(chunks)
+    assert len(shown) == len(native)  # one source per citation: [n] in the content opens the n-th
+    for n, (source, citation) in enumerate(zip(shown, native), 1):
+        assert citation["n"] == n and f"[{n}]" in content
+        assert source["name"] == f"[{n}] {citation['title']}"
+        assert source["documents"] == [citation["quote"]] and source["url"] == citation["url"]
+        (metadata,) = source["metadata"]
+        assert (metadata["article_id"], metadata["start"], metadata["end"]) == \
+            (citation["article_id"], citation["start"], citation["end"])
+        assert article_text(http, metadata["article_id"])[metadata["start"]:metadata["end"]] == source["documents"][0]
+        assert "html" not in metadata and http.get(source["url"]).status_code == 200
+
+
 def test_chat_history_condenses_a_follow_up_and_sources_can_be_left_out(client):
     first = client.chat.completions.create(model="newsground", messages=[{"role": "user", "content": FIRST_QUESTION}])
     follow = client.chat.completions.create(
