@@ -157,3 +157,76 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     newsground: ChatExtras = Field(default_factory=ChatExtras)
+
+
+# -- stories (the objects `rag stories|timeline|changes --json` print) ----------------------------
+
+class StoryOut(BaseModel):
+    """A story: its articles (ids), their outlets, the first and last publication dates."""
+
+    id: str
+    title: str = Field(description="The most central headline.")
+    articles: list[str]
+    sources: list[str]
+    first: date | None = None
+    last: date | None = None
+
+
+class StoriesOut(BaseModel):
+    stories: list[StoryOut]
+
+
+class StoryCitation(BaseModel):
+    """A verbatim sentence: article.text[start:end] == quote (code points, end-exclusive); `url` is
+    the article's own URL."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str = ""
+    url: str = ""
+    published: date | None = None
+    start: int
+    end: int
+    quote: str
+    support: float
+
+
+class TimelineEntryOut(BaseModel):
+    date: date
+    date_source: Literal["text", "published"] = Field(
+        description="'text': a date the sentences state; 'published': the article's publication date.")
+    text: str
+    citations: list[StoryCitation]
+
+
+class DisagreementOut(BaseModel):
+    kind: Literal["number", "claim"]
+    a: StoryCitation
+    b: StoryCitation
+    note: str
+
+
+class TimelineOut(BaseModel):
+    story: StoryOut
+    entries: list[TimelineEntryOut] = Field(description="Chronological.")
+    disagreements: list[DisagreementOut]
+
+
+class ChangeCitationOut(StoryCitation):
+    before: bool = Field(default=False, description="Present (true) only on the earlier value of an updated "
+                                                    "number, the one citation from before `since`.")
+
+
+class ChangeBulletOut(BaseModel):
+    text: str
+    kind: Literal["new", "updated", "revised"]
+    citations: list[ChangeCitationOut]
+    removed: list[str] = Field(default_factory=list,
+                               description="Revised pages only: sentences the new version dropped.")
+
+
+class ChangesOut(BaseModel):
+    since: date
+    story: StoryOut
+    bullets: list[ChangeBulletOut]
