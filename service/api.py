@@ -20,7 +20,7 @@ from rag.safe_output import redact
 from service.answers import AskArgs
 from service.errors import envelope, error_response, rag_error_status
 from service.pages import CSP, span_page
-from service.schemas import ArticleIn, AskRequest, FeedIn, SearchRequest, SearchResponse, SearchResult
+from service.schemas import ArticleIn, AskRequest, AskResponse, FeedIn, SearchRequest, SearchResponse, SearchResult
 from service.streaming import ClosingStreamingResponse, in_thread
 
 MAX_PAGE = 200
@@ -47,7 +47,8 @@ def sse(event: str, data) -> str:
 router = APIRouter(prefix="/v1")
 
 
-@router.post("/ask", summary="Answer a question with verified citations (the `rag ask --json` object)")
+@router.post("/ask", response_model=AskResponse, response_model_exclude_unset=True,
+             summary="Answer a question with verified citations (the `rag ask --json` object)")
 def ask(body: AskRequest, request: Request, stream: bool = False):
     """With `?stream=true`: server-sent events `searching` (the query as understood), `delta`
     (answer text), one `citation` per citation, then `done` (the whole answer object)."""

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rag.models import AnswerCitation
+
 MAX_TOP_K = 50  # as `rag ask --top-k`
 MAX_QUESTION_CHARS = 4000  # a question, not a document: longer input is a client mistake
 
@@ -40,6 +42,52 @@ class AskRequest(BaseModel):
     def _dates_in_order(self) -> "AskRequest":
         _check_range(self.since, self.until)
         return self
+
+
+class RetrievedOut(BaseModel):
+    """A retrieved chunk: article.text[start:end] (code points, end-exclusive)."""
+
+    article_id: str
+    start: int
+    end: int
+    score: float
+
+
+class QueryOut(BaseModel):
+    """The question as understood."""
+
+    intent: str
+    since: date | None = None
+    until: date | None = None
+    as_of: date | None = None
+
+
+class AnswerSpanOut(BaseModel):
+    """The short answer phrase: article.text[start:end], inside citation n's quote."""
+
+    n: int
+    start: int
+    end: int
+    text: str
+
+
+class AskResponse(BaseModel):
+    """`POST /v1/ask`: the `rag ask --json` object (`Library.answer_json`); the optional fields
+    appear only when set."""
+
+    question: str
+    standalone_question: str = Field(description="The question rewritten with the history, as searched.")
+    mode: Literal["extractive", "llm"]
+    answer: str = Field(description="The answer text with [n] markers.")
+    abstained: bool = Field(description="True when nothing in the library supports an answer.")
+    citations: list[AnswerCitation]
+    retrieved: list[RetrievedOut]
+    timings_ms: dict[str, float]
+    query: QueryOut | None = None
+    answer_span: AnswerSpanOut | None = None
+    unsupported: list[str] = Field(default_factory=list, description="LLM mode: claims no citation supports.")
+    notice: str | None = None
+    model: str | None = Field(default=None, description="The LLM that wrote the answer (LLM mode).")
 
 
 def _check_range(since: date | None, until: date | None) -> None:

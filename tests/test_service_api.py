@@ -326,6 +326,13 @@ def test_streams_closed_mid_answer_leave_no_thread_behind(http, serve_server):
 def test_models_health_and_openapi(client, http):
     assert [m.id for m in client.models.list()] == ["newsground"]
     assert http.get("/healthz").json() == {"status": "ok"}
-    paths = http.get("/openapi.json").json()["paths"]
+    spec = http.get("/openapi.json").json()
+    paths = spec["paths"]
     assert {"/v1/ask", "/v1/chat/completions", "/v1/search", "/v1/articles", "/v1/articles/{article_id}/span",
-            "/v1/feeds"} <= set(paths)
+            "/v1/feeds", "/v1/stories"} <= set(paths)
+    asked = paths["/v1/ask"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert asked["$ref"].endswith("/AskResponse")
+    cited = spec["components"]["schemas"]["AnswerCitation"]["properties"]
+    assert {"id", "n", "article_id", "start", "end", "quote", "verified", "title", "source", "url", "published",
+            "answer_start", "answer_end"} <= set(cited)
+    assert "Unicode code points" in cited["start"]["description"] and "exclusive" in cited["end"]["description"]
