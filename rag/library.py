@@ -22,8 +22,8 @@ from rag.evidence import Found, select_evidence
 from rag.ingest.canonical import make_article
 from rag.ingest.files import iter_inputs, load_file
 from rag.ingest.web import Fetcher, fetch_article, is_url
-from rag.models import (AddResult, Answer, Article, ArticlePage, ArticleSummary, Chunk, Loaded, Origin, Quotes,
-                        RetrievedChunk, SearchHit, Searching, Sentence, Turn)
+from rag.models import (AddResult, Answer, AnswerCitation, Article, ArticlePage, ArticleSummary, Chunk, Loaded,
+                        Origin, Quotes, RetrievedChunk, SearchHit, Searching, Sentence, Turn)
 from rag.intent import intent_detector
 from rag.query import Query, understand
 from rag.retrieval import DatePreference, HybridRetriever, RetrievalMode
@@ -31,7 +31,7 @@ from rag.safe_output import redact
 from rag.stories.models import Changes, Story, Timeline
 from rag.settings import Settings
 from rag.store import Progress, Store
-from rag.verify.citations import verify_all, verify_span
+from rag.verify.citations import SpanLink, answer_citations, verify_all, verify_span
 from rag.verify.judge import Judge, make_judge
 from rag.stories.book import SCHEMA as STORIES_SCHEMA, StoryBook
 from rag.stories.reader import StoryReader
@@ -550,6 +550,27 @@ class Library:
         if not chosen:
             raise InputError(f"no article matches the filters (sources {sources}, article ids {ids})")
         return frozenset(chosen)
+
+    def cite(self, answer: Answer, link: SpanLink | None = None, offset: int = 0) -> list[AnswerCitation]:
+        """The citation objects of `answer` (DESIGN.md's one citation object), each checked again
+        against the stored article (one removed meanwhile leaves its citation `verified: false`).
+
+        Args:
+            answer: an answer from `ask` or `ask_stream`.
+            link: (article_id, start, end) -> the URL a face gives the span; default the article's URL.
+            offset: length of the text a reply puts before the answer (answer offsets are shifted by it).
+        """
+        ids = sorted({c.article_id for c in answer.citations})
+        articles = {a.id: a for a in (self.store.find(i) for i in ids) if a is not None}
+        pages = {c.n: p for c in answer.citations if (p := self.page_of(c.article_id, c.start))}
+        return answer_citations(answer, articles, link, offset, pages)
+
+    def answer_json(self, answer: Answer, link: SpanLink | None = None) -> dict:
+        """`rag ask --json`, which `POST /v1/ask` returns too: the answer's JSON shape with every
+        citation as the one citation object (`cite`)."""
+        data = answer.to_json_dict()
+        data["citations"] = [c.model_dump(mode="json") for c in self.cite(answer, link)]
+        return data
 
     def span(self, article_id: str, start: int, end: int) -> tuple[Article, str]:
         """The article and its text[start:end] (code points, end-exclusive); InputError when out of range."""

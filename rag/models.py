@@ -114,6 +114,34 @@ class Citation(BaseModel):
     support: float = Field(ge=0.0, le=1.0)
 
 
+class AnswerCitation(BaseModel):
+    """The one citation object every face shows (`rag ask --json`, /v1, chat, MCP): a `Citation`
+    located in its answer and checked again against the stored article.
+
+    `article.text[start:end] == quote` (Unicode code points, end-exclusive) and
+    `answer[answer_start:answer_end]` is the claim it supports. Built only by
+    `rag.verify.citations.answer_citations`."""
+
+    id: str = Field(description="Stable id of the span: '{article_id}:{start}-{end}'.")
+    n: int = Field(description="The marker number: [n] in the answer.")
+    article_id: str
+    start: int = Field(description="Start of the quote in the article's canonical text (Unicode code points).")
+    end: int = Field(description="End of the quote, exclusive (Unicode code points).")
+    quote: str = Field(description="Exactly article.text[start:end].")
+    verified: bool = Field(description="The quote was checked against the stored article text.")
+    title: str
+    source: str = ""
+    url: str = Field(description="A link to the span: the span page when served (/v1/articles/{id}/span?start=&end=), "
+                                 "the newsground:// span URI in MCP, the article's own URL in the CLI.")
+    published: date | None = None
+    answer_start: int | None = Field(default=None, description="Start of the supported claim in the answer text.")
+    answer_end: int | None = Field(default=None,
+                                   description="End of the supported claim in the answer text (exclusive).")
+    support: float = Field(ge=0.0, le=1.0, description="How well the quote supports its claim (the judge's score).")
+    article_url: str = Field(default="", description="Where the article was published, when known.")
+    page: int | None = Field(default=None, description="The PDF page the quote starts on (PDF articles only).")
+
+
 class AnswerSpan(BaseModel):
     """The short answer phrase: article.text[start:end], inside citation n's quote."""
 

@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from rag.errors import InputError, RagError
 from rag.models import Answer, Searching, Turn
 from rag.safe_output import redact
-from service.answers import AskArgs, answer_citations, ask_json
+from service.answers import AskArgs
 from service.errors import envelope, error_response, rag_error_status
 from service.pages import CSP, span_page
-from service.schemas import ArticleIn, AskRequest, FeedIn, SearchRequest, SearchResponse, SearchResult
+from service.schemas import ArticleIn, AskRequest, AskResponse, FeedIn, SearchRequest, SearchResponse, SearchResult
 from service.streaming import ClosingStreamingResponse, in_thread
 
 MAX_PAGE = 200
@@ -47,7 +47,8 @@ def sse(event: str, data) -> str:
 router = APIRouter(prefix="/v1")
 
 
-@router.post("/ask", summary="Answer a question with verified citations (the `rag ask --json` object)")
+@router.post("/ask", response_model=AskResponse, response_model_exclude_unset=True,
+             summary="Answer a question with verified citations (the `rag ask --json` object)")
 def ask(body: AskRequest, request: Request, stream: bool = False):
     """With `?stream=true`: server-sent events `searching` (the query as understood), `delta`
     (answer text), one `citation` per citation, then `done` (the whole answer object)."""
@@ -59,7 +60,7 @@ def ask(body: AskRequest, request: Request, stream: bool = False):
     if not stream:
         answer = library.ask(args.question, history=args.history, k=args.k, since=args.since, until=args.until,
                              as_of=args.as_of, mode=args.mode)
-        return ask_json(answer, answer_citations(library, answer, link))
+        return library.answer_json(answer, link)
 
     async def events():
         try:
@@ -67,10 +68,10 @@ def ask(body: AskRequest, request: Request, stream: bool = False):
                 if isinstance(event, Searching):
                     yield sse("searching", {"query": event.query.to_json_dict(), "text": event.query.text})
                 elif isinstance(event, Answer):
-                    citations = await anyio.to_thread.run_sync(answer_citations, library, event, link)
-                    for citation in citations:
-                        yield sse("citation", citation.model_dump(mode="json"))
-                    yield sse("done", ask_json(event, citations))
+                    done = await anyio.to_thread.run_sync(library.answer_json, event, link)
+                    for citation in done["citations"]:
+                        yield sse("citation", citation)
+                    yield sse("done", done)
                 else:
                     yield sse("delta", {"text": event})
         except RagError as exc:  # the 200 is already sent: the error is the stream's last event

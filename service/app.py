@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from service import api, chat, errors
+from service import api, chat, errors, stories
 from service.auth import Guard
 
 DEFAULT_MAX_BODY = 1_000_000  # bytes for /v1 JSON bodies other than articles: a question is small
@@ -70,6 +70,7 @@ def create_app(library, options: ServeOptions = ServeOptions()):
 
     app.include_router(chat.router)
     app.include_router(api.router)
+    app.include_router(stories.router)
 
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown(rest: str):

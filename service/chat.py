@@ -21,9 +21,9 @@ from fastapi import APIRouter, Request
 from rag.errors import InputError, RagError
 from rag.models import Answer, Searching, Turn
 from rag.safe_output import redact
-from service.answers import AskArgs, cited_articles
+from service.answers import AskArgs
 from service.api import span_link
-from service.cite import Reply, annotations_of, reply_of, search_results_of
+from service.cite import Reply, annotations_of, openwebui_source, reply_of, search_results_of
 from service.errors import envelope, rag_error_status
 from service.schemas import ChatRequest
 from service.streaming import ClosingStreamingResponse, in_thread
@@ -95,8 +95,8 @@ async def chat_completions(body: ChatRequest, request: Request):
         async for event in in_thread(args.stream(library)):
             if isinstance(event, Answer):
                 answer = event
-        reply = await anyio.to_thread.run_sync(lambda: reply_of(answer, cited_articles(library, answer), link,
-                                                                 append_sources=append))
+        citations = await anyio.to_thread.run_sync(library.cite, answer, link)
+        reply = reply_of(answer, citations, append_sources=append)
         message = {"role": "assistant", "content": reply.content, "refusal": None,
                    "annotations": annotations_of(reply.citations)}
         return {"id": completion_id, "object": "chat.completion", "created": created, "model": MODEL,
@@ -132,18 +132,14 @@ async def chat_completions(body: ChatRequest, request: Request):
             # answer withdrawn), it follows what was sent, and the offsets index the whole content.
             lead = "" if answer.answer.startswith(sent) else \
                 sent + "\n\n" + (answer.notice or "Replaced by the verified answer:") + "\n\n"
-            reply = await anyio.to_thread.run_sync(lambda: reply_of(answer, cited_articles(library, answer), link,
-                                                                     prefix=lead, append_sources=append))
+            citations = await anyio.to_thread.run_sync(library.cite, answer, link, len(lead))
+            reply = reply_of(answer, citations, append_sources=append)
             tail = (lead + reply.content)[len(sent):]
             if tail:
                 yield chunk({"content": tail})
             if body.newsground.openwebui_events:
-                for c in reply.citations:
-                    yield chunk({}, event={"type": "source", "data": {
-                        "source": {"name": c.title, "url": c.url},
-                        "document": [c.quote],
-                        "metadata": [{"source": c.url, "name": f"[{c.n}] {c.title}", "article_id": c.article_id,
-                                      "start": c.start, "end": c.end}]}})
+                for c in reply.citations:  # before the final chunk: Open WebUI shows them as the answer ends
+                    yield chunk({}, event=openwebui_source(c))
             yield chunk({"annotations": annotations_of(reply.citations)}, "stop", usage=_usage(), **_extras(answer, reply))
 
     return ClosingStreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

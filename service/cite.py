@@ -1,67 +1,19 @@
-"""An `Answer` as the service shows it: the one citation object per citation, each locating its
-claim in the answer text, and the chat reply (answer, "Sources" footer, annotations).
+"""An answer as a chat reply shows it: the answer, its "Sources" footer, OpenAI `url_citation`
+annotations and Perplexity-style `search_results`, all made from the library's one citation
+object (`Library.cite`, built in rag/verify/citations.py).
 
 The invariant every face relies on: `reply[c.answer_start:c.answer_end]` is the claim citation
-`c` supports, and `c.quote == article.text[c.start:c.end]`, re-checked here against the stored
-article (the library already verified it; `verified` says this copy was checked too).
+`c` supports, and `c.quote == article.text[c.start:c.end]`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.verify.citations import is_verbatim
-from rag.models import Answer, Article
-from service.schemas import Citation
-
-SpanLink = Callable[[str, int, int], str]  # (article_id, start, end) -> URL of the highlighted span
-_MARKER = re.compile(r"\s*\[(\d+)\]")
+from rag.models import Answer, AnswerCitation
 
 
-def claim_spans(answer: Answer) -> dict[int, tuple[int, int]]:
-    """Citation number -> (start, end) of the first claim citing it in `answer.answer`.
-
-    Claims are found in order; a citation no claim names gets the text before its first `[n]`
-    marker (back to the previous marker or the start)."""
-    text, spans, cursor = answer.answer, {}, 0
-    for claim in answer.claims:
-        at = text.find(claim.text, cursor) if claim.text else -1
-        if at < 0:
-            continue
-        cursor = at + len(claim.text)
-        for n in claim.citations:
-            spans.setdefault(n, (at, cursor))
-    previous = 0
-    for marker in _MARKER.finditer(text):
-        n = int(marker.group(1))
-        if n not in spans:
-            start = previous
-            while start < marker.start() and text[start].isspace():
-                start += 1
-            if start < marker.start():
-                spans[n] = (start, marker.start())
-        previous = marker.end()
-    return spans
-
-
-def citations_of(answer: Answer, articles: dict[str, Article], link: SpanLink, offset: int = 0) -> list[Citation]:
-    """The citation objects of `answer`; answer offsets are shifted by `offset` (the text before it)."""
-    spans = claim_spans(answer)
-    out = []
-    for c in answer.citations:
-        where = spans.get(c.n)
-        out.append(Citation(
-            id=f"{c.article_id}:{c.start}-{c.end}", n=c.n, article_id=c.article_id, start=c.start, end=c.end,
-            quote=c.quote, verified=is_verbatim(c, articles.get(c.article_id)), title=c.title, source=c.source,
-            url=link(c.article_id, c.start, c.end), article_url=c.url, published=c.published,
-            answer_start=where[0] + offset if where else None, answer_end=where[1] + offset if where else None,
-        ))
-    return out
-
-
-def sources_footer(citations: list[Citation]) -> str:
+def sources_footer(citations: list[AnswerCitation]) -> str:
     """`Sources:` then `[n] title — source, date — "quote"`, one line per citation."""
     lines = ["Sources:"]
     for c in citations:
@@ -75,22 +27,19 @@ class Reply:
     """A chat reply: its full text and the citations located in it."""
 
     content: str
-    citations: list[Citation]
+    citations: list[AnswerCitation]
 
 
-def reply_of(answer: Answer, articles: dict[str, Article], link: SpanLink, *, prefix: str = "",
-             append_sources: bool = True) -> Reply:
-    """The chat text after `prefix` (text already sent): the answer, then the Sources footer.
-
-    `Reply.content` excludes the prefix; citation answer offsets index `prefix + content`."""
-    citations = citations_of(answer, articles, link, offset=len(prefix))
+def reply_of(answer: Answer, citations: list[AnswerCitation], *, append_sources: bool = True) -> Reply:
+    """The chat text: the answer, then the Sources footer. When text was sent before the answer,
+    `citations` come from `Library.cite(answer, link, offset=len(text sent))`."""
     content = answer.answer
     if append_sources and citations:
         content += "\n\n" + sources_footer(citations)
     return Reply(content, citations)
 
 
-def annotations_of(citations: list[Citation]) -> list[dict]:
+def annotations_of(citations: list[AnswerCitation]) -> list[dict]:
     """OpenAI `url_citation` annotations, one per citation located in the reply; the span and
     quote ride along so a client can check them against the article."""
     return [
@@ -101,7 +50,25 @@ def annotations_of(citations: list[Citation]) -> list[dict]:
     ]
 
 
-def search_results_of(citations: list[Citation]) -> list[dict]:
+def search_results_of(citations: list[AnswerCitation]) -> list[dict]:
     """Perplexity-style `search_results`: one per cited article span."""
     return [{"title": c.title, "url": c.url, "date": c.published.isoformat() if c.published else None,
              "snippet": c.quote, "source": c.source, "article_id": c.article_id} for c in citations]
+
+
+def openwebui_source(c: AnswerCitation) -> dict:
+    """An Open WebUI `source` event for one citation (the `event` of a stream chunk).
+
+    As Open WebUI reads it (backend/open_webui/socket/main.py, src/lib/components/chat/Messages/
+    Citations.svelte): `data` without a `type` key is stored as one of the message's sources;
+    sources are grouped by `metadata.source`, so each citation's own span link keeps it apart and
+    `[n]` in the content opens the n-th; `metadata.name` is the name shown, `metadata.source_url`
+    the link (set, so the name is not replaced by the URL); `document` is the quote shown;
+    `metadata.page` counts from 0 there. `html` is never set: the quote is shown as text."""
+    name = f"[{c.n}] {c.title}"
+    metadata = {"source": c.url, "source_url": c.url, "name": name, "article_id": c.article_id, "start": c.start,
+                "end": c.end, "verified": c.verified, "published": c.published.isoformat() if c.published else None}
+    if c.page is not None:
+        metadata["page"] = c.page - 1
+    return {"type": "source", "data": {"source": {"id": c.id, "name": name, "url": c.url},
+                                       "document": [c.quote], "metadata": [metadata]}}

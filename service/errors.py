@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from rag.errors import ArticleNotFound, InputError, LLMError, RagError, StoreError
+from rag.stories.reader import StoryNotFound
 from rag.safe_output import redact
 
 log = logging.getLogger("service")
@@ -37,6 +38,8 @@ def error_response(status: int, message: str, *, code: str | None = None, param:
 def rag_error_status(exc: RagError) -> tuple[int, str]:
     if isinstance(exc, ArticleNotFound):
         return 404, "article_not_found"
+    if isinstance(exc, StoryNotFound):
+        return 404, "story_not_found"
     if isinstance(exc, InputError):
         return 400, "invalid_input"
     if isinstance(exc, LLMError):

@@ -22,10 +22,11 @@ from mcp_types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from rag.errors import ArticleNotFound, InputError, RagError
-from rag.models import AddResult, ArticlePage
+from rag.models import AddResult, AnswerCitation, ArticlePage
 from rag.safe_output import redact
-from service.answers import AskArgs, answer_citations
-from service.schemas import MAX_TOP_K, Citation, SearchResult
+from service.answers import AskArgs
+from service.schemas import MAX_TOP_K, ChangesOut, SearchResult, StoriesOut, StoryCitation, TimelineOut
+from service.stories import story_by_id
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 INSTRUCTIONS = ("newsground answers questions from a library of news articles. Every citation is a verbatim quote "
@@ -46,7 +47,7 @@ class AskNewsOutput(BaseModel):
     answer: str
     abstained: bool = Field(description="True when the library holds nothing that answers the question.")
     mode: Literal["extractive", "llm"]
-    citations: list[Citation]
+    citations: list[AnswerCitation]
     query: dict | None = Field(default=None, description="The question as understood: intent, since, until, as_of.")
     notice: str | None = None
 
@@ -81,19 +82,32 @@ class VerifyOutput(BaseModel):
     reason: str | None = None
 
 
-def _quotes_text(citations: list[Citation]) -> str:
+def _quotes_text(citations: list[AnswerCitation]) -> str:
     return "\n".join(f"[{c.n}] \u201c{c.quote}\u201d ({c.title}; article {c.article_id}, characters {c.start}-{c.end})"
                      for c in citations)
 
 
-def _links(citations: list[Citation]) -> list[ResourceLink]:
+def _links(citations: list[AnswerCitation]) -> list[ResourceLink]:
     return [ResourceLink(type="resource_link", uri=span_uri(c.article_id, c.start, c.end), name=f"[{c.n}] {c.title}",
                          description=c.quote[:200], mime_type="text/plain") for c in citations]
 
 
-def _result(structured: BaseModel, text: str, links: list[ResourceLink] = ()) -> CallToolResult:
+def _result(structured: BaseModel, text: str, links: list[ResourceLink] = (), *, as_given: bool = False) -> CallToolResult:
+    """`as_given`: leave out the fields the object did not set (the stories' JSON, as the CLI prints it)."""
     return CallToolResult(content=[TextContent(type="text", text=text), *links],
-                          structured_content=structured.model_dump(mode="json"))
+                          structured_content=structured.model_dump(mode="json", exclude_unset=as_given))
+
+
+def _story_sources(citations: list[StoryCitation]) -> tuple[str, list[ResourceLink]]:
+    """The numbered verbatim quotes of a story reading, and a span link per distinct span."""
+    seen: dict[tuple[str, int, int], StoryCitation] = {}
+    for c in citations:
+        seen.setdefault((c.article_id, c.start, c.end), c)
+    lines = [f"[{c.n}] \u201c{c.quote}\u201d ({c.title}, {c.source or 'unknown source'}, {c.published or 'undated'}; "
+             f"article {c.article_id}, characters {c.start}-{c.end})" for c in seen.values()]
+    links = [ResourceLink(type="resource_link", uri=span_uri(c.article_id, c.start, c.end), name=f"[{c.n}] {c.title}",
+                          description=c.quote[:200], mime_type="text/plain") for c in seen.values()]
+    return ("\n\nSources:\n" + "\n".join(lines) if lines else ""), links
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -145,7 +159,7 @@ def build_server(library, *, allow_writes: bool = False) -> MCPServer:
         """
         args = AskArgs(question=question, mode=mode, since=_day(since, "since"), until=_day(until, "until"))
         answer = library.ask(args.question, since=args.since, until=args.until, mode=args.mode)
-        citations = answer_citations(library, answer, span_uri)
+        citations = library.cite(answer, span_uri)
         out = AskNewsOutput(answer=answer.answer, abstained=answer.abstained, mode=answer.mode, citations=citations,
                             query=answer.query.to_json_dict() if answer.query else None, notice=answer.notice)
         text = answer.answer + ("\n\nSources:\n" + _quotes_text(citations) if citations else "")
@@ -239,6 +253,61 @@ def build_server(library, *, allow_writes: bool = False) -> MCPServer:
         verdict = "verified" if out.verified else f"NOT verified: {out.reason}"
         return _result(out, f"\u201c{quote}\u201d in article {article_id}: {verdict}"
                        + (f" (characters {out.start}-{out.end})" if out.verified else ""))
+
+    @tool()
+    @_errors_as(True, secret)
+    def list_stories(since: str | None = None) -> Annotated[CallToolResult, StoriesOut]:
+        """Stories: the library's articles grouped by the event they report, newest first.
+
+        Args:
+            since: only stories with an article published on or after this date (YYYY-MM-DD).
+        """
+        out = StoriesOut.model_validate({"stories": [s.to_json_dict() for s in library.stories(_day(since, "since"))]})
+        lines = [f"{s.id}\t{s.first or '-'}..{s.last or '-'}\t{len(s.articles)} articles, {len(s.sources)} sources"
+                 f"\t{s.title}" for s in out.stories]
+        return _result(out, "\n".join(lines) or "No stories yet.", as_given=True)
+
+    @tool()
+    @_errors_as(True, secret)
+    def story_timeline(story_id: str, since: str | None = None,
+                       until: str | None = None) -> Annotated[CallToolResult, TimelineOut]:
+        """A story's dated timeline, each entry quoted verbatim, and where its sources disagree.
+
+        Args:
+            story_id: the story's id (as list_stories gives it).
+            since: only entries dated on or after this date (YYYY-MM-DD).
+            until: only entries dated on or before this date (YYYY-MM-DD).
+        """
+        found = library.timeline(story_by_id(library, story_id), _day(since, "since"), _day(until, "until"))
+        out = TimelineOut.model_validate(found.to_json_dict())
+        lines = [f"{out.story.title} (story {out.story.id}, {len(out.story.articles)} articles)"]
+        lines += [f"{e.date}{'' if e.date_source == 'text' else ' (published)'}  {e.text} "
+                  + " ".join(f"[{c.n}]" for c in e.citations) for e in out.entries]
+        lines += [f"Sources disagree: {d.note} [{d.a.n}] [{d.b.n}]" for d in out.disagreements]
+        sources, links = _story_sources([c for e in out.entries for c in e.citations]
+                                        + [c for d in out.disagreements for c in (d.a, d.b)])
+        return _result(out, "\n".join(lines) + sources, links, as_given=True)
+
+    @tool()
+    @_errors_as(True, secret)
+    def story_changes(story: str, since: str) -> Annotated[CallToolResult, ChangesOut]:
+        """What a story's articles published on or after a date add: new facts, updated numbers, revised pages.
+
+        Args:
+            story: a story id (as list_stories gives it), or words that name the story.
+            since: the date (YYYY-MM-DD); only articles published on or after it are cited, except
+                the earlier value of an updated number (marked before).
+        """
+        day = _day(since, "since")
+        if day is None:
+            raise InputError("since is required (a date like 2025-11-21)")
+        out = ChangesOut.model_validate(library.changes(story, day).to_json_dict())
+        lines = [f"{out.story.title} (story {out.story.id}): since {out.since}"]
+        lines += [f"- {b.kind}: {b.text} " + " ".join(f"[{c.n}]" for c in b.citations) for b in out.bullets]
+        if not out.bullets:
+            lines.append("Nothing new since then.")
+        sources, links = _story_sources([c for b in out.bullets for c in b.citations])
+        return _result(out, "\n".join(lines) + sources, links, as_given=True)
 
     if allow_writes:
         @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,

@@ -1,4 +1,6 @@
-"""The service's typed boundary: request and response models for /v1 and MCP, and the one citation object.
+"""The service's typed boundary: request and response models for /v1 and MCP.
+
+The citation object is the library's (`rag.models.AnswerCitation`, built by `Library.cite`).
 
 Offsets into an article (`start`, `end`) index its canonical text (`GET /v1/articles/{id}`'s
 `text`) in Unicode code points, end-exclusive: `text[start:end] == quote`. `answer_start` and
@@ -12,27 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rag.models import AnswerCitation
+
 MAX_TOP_K = 50  # as `rag ask --top-k`
 MAX_QUESTION_CHARS = 4000  # a question, not a document: longer input is a client mistake
-
-
-class Citation(BaseModel):
-    """One cited span, the same object in the API, the chat extras and MCP."""
-
-    id: str = Field(description="Stable id of the span: '{article_id}:{start}-{end}'.")
-    n: int = Field(description="The marker number: [n] in the answer.")
-    article_id: str
-    start: int = Field(description="Start of the quote in the article's canonical text (Unicode code points).")
-    end: int = Field(description="End of the quote, exclusive (Unicode code points).")
-    quote: str = Field(description="Exactly article.text[start:end].")
-    verified: bool = Field(description="The quote was checked against the stored article text.")
-    title: str
-    source: str = ""
-    url: str = Field(description="A link to the span highlighted in its article.")
-    article_url: str = Field(default="", description="Where the article was published, when known.")
-    published: date | None = None
-    answer_start: int | None = Field(default=None, description="Start of the supported claim in the answer text.")
-    answer_end: int | None = Field(default=None, description="End of the supported claim in the answer text (exclusive).")
 
 
 class HistoryTurn(BaseModel):
@@ -57,6 +42,52 @@ class AskRequest(BaseModel):
     def _dates_in_order(self) -> "AskRequest":
         _check_range(self.since, self.until)
         return self
+
+
+class RetrievedOut(BaseModel):
+    """A retrieved chunk: article.text[start:end] (code points, end-exclusive)."""
+
+    article_id: str
+    start: int
+    end: int
+    score: float
+
+
+class QueryOut(BaseModel):
+    """The question as understood."""
+
+    intent: str
+    since: date | None = None
+    until: date | None = None
+    as_of: date | None = None
+
+
+class AnswerSpanOut(BaseModel):
+    """The short answer phrase: article.text[start:end], inside citation n's quote."""
+
+    n: int
+    start: int
+    end: int
+    text: str
+
+
+class AskResponse(BaseModel):
+    """`POST /v1/ask`: the `rag ask --json` object (`Library.answer_json`); the optional fields
+    appear only when set."""
+
+    question: str
+    standalone_question: str = Field(description="The question rewritten with the history, as searched.")
+    mode: Literal["extractive", "llm"]
+    answer: str = Field(description="The answer text with [n] markers.")
+    abstained: bool = Field(description="True when nothing in the library supports an answer.")
+    citations: list[AnswerCitation]
+    retrieved: list[RetrievedOut]
+    timings_ms: dict[str, float]
+    query: QueryOut | None = None
+    answer_span: AnswerSpanOut | None = None
+    unsupported: list[str] = Field(default_factory=list, description="LLM mode: claims no citation supports.")
+    notice: str | None = None
+    model: str | None = Field(default=None, description="The LLM that wrote the answer (LLM mode).")
 
 
 def _check_range(since: date | None, until: date | None) -> None:
@@ -174,3 +205,76 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     newsground: ChatExtras = Field(default_factory=ChatExtras)
+
+
+# -- stories (the objects `rag stories|timeline|changes --json` print) ----------------------------
+
+class StoryOut(BaseModel):
+    """A story: its articles (ids), their outlets, the first and last publication dates."""
+
+    id: str
+    title: str = Field(description="The most central headline.")
+    articles: list[str]
+    sources: list[str]
+    first: date | None = None
+    last: date | None = None
+
+
+class StoriesOut(BaseModel):
+    stories: list[StoryOut]
+
+
+class StoryCitation(BaseModel):
+    """A verbatim sentence: article.text[start:end] == quote (code points, end-exclusive); `url` is
+    the article's own URL."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str = ""
+    url: str = ""
+    published: date | None = None
+    start: int
+    end: int
+    quote: str
+    support: float
+
+
+class TimelineEntryOut(BaseModel):
+    date: date
+    date_source: Literal["text", "published"] = Field(
+        description="'text': a date the sentences state; 'published': the article's publication date.")
+    text: str
+    citations: list[StoryCitation]
+
+
+class DisagreementOut(BaseModel):
+    kind: Literal["number", "claim"]
+    a: StoryCitation
+    b: StoryCitation
+    note: str
+
+
+class TimelineOut(BaseModel):
+    story: StoryOut
+    entries: list[TimelineEntryOut] = Field(description="Chronological.")
+    disagreements: list[DisagreementOut]
+
+
+class ChangeCitationOut(StoryCitation):
+    before: bool = Field(default=False, description="Present (true) only on the earlier value of an updated "
+                                                    "number, the one citation from before `since`.")
+
+
+class ChangeBulletOut(BaseModel):
+    text: str
+    kind: Literal["new", "updated", "revised"]
+    citations: list[ChangeCitationOut]
+    removed: list[str] = Field(default_factory=list,
+                               description="Revised pages only: sentences the new version dropped.")
+
+
+class ChangesOut(BaseModel):
+    since: date
+    story: StoryOut
+    bullets: list[ChangeBulletOut]

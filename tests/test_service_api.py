@@ -5,13 +5,16 @@ itself serves."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import httpx
 import openai
 import pytest
 
-from tests.support.service import server_threads, wait_until
-from tests.support.ui_server import CITED_QUESTION, FIRST_QUESTION, FOLLOW_UP
+from tests.support.service import OFFLINE, server_threads, wait_until
+from tests.support.ui_server import CITED_QUESTION, FIRST_QUESTION, FOLLOW_UP, ROOT
 
 pytestmark = pytest.mark.server
 SUMMARY_QUESTION = "What happened in the peace talks?"
@@ -86,6 +89,62 @@ def test_chat_stream_sends_citations_once_at_the_end(client, http):
     assert content == whole.choices[0].message.content
 
 
+def chat_stream(http, body: dict) -> list:
+    """The data lines of a chat stream: dicts, then the string "[DONE]"."""
+    with http.stream("POST", "/v1/chat/completions", json={"stream": True, **body}) as response:
+        assert response.status_code == 200
+        return [line[6:] if line[6:] == "[DONE]" else json.loads(line[6:])
+                for line in response.iter_lines() if line.startswith("data: ")]
+
+
+def openwebui_sources(chunks: list) -> list[dict]:
+    """What Open WebUI keeps of a stream's events, as its code reads them: the middleware passes a
+    chunk's `event` to the event emitter (backend/open_webui/utils/middleware.py); the emitter
+    stores `data` of a `source`/`citation` event with no `type` as a message source
+    (socket/main.py); Citations.svelte groups documents by `metadata.source` and numbers the groups."""
+    stored = [c["event"]["data"] for c in chunks if isinstance(c, dict) and "event" in c
+              and c["event"].get("type") in ("source", "citation") and c["event"]["data"].get("type") is None]
+    groups: dict[str, dict] = {}
+    for source in stored:
+        for i, document in enumerate(source["document"]):
+            metadata = source["metadata"][i]
+            key = metadata.get("source") or source["source"].get("id")
+            group = groups.setdefault(key, {"name": metadata.get("name") or source["source"]["name"],
+                                            "url": metadata.get("source_url"), "documents": [], "metadata": []})
+            group["documents"].append(document)
+            group["metadata"].append(metadata)
+    return list(groups.values())
+
+
+def test_openwebui_events_carry_each_quote_as_open_webui_reads_them(http):
+    body = {"messages": [{"role": "user", "content": SUMMARY_QUESTION}]}
+    plain = chat_stream(http, body)
+    assert not any("event" in c for c in plain[:-1])
+    chunks = chat_stream(http, {**body, "newsground": {"openwebui_events": True}})
+    assert chunks[-1] == "[DONE]" and "newsground" in chunks[-2]
+    native = chunks[-2]["newsground"]["citations"]
+    events = [i for i, c in enumerate(chunks[:-1]) if "event" in c]
+    assert len(events) == len(native) and events == list(range(events[0], len(chunks) - 2))  # just before the end
+    for i in events:  # a valid chunk otherwise: an empty delta, nothing else riding along
+        assert chunks[i]["object"] == "chat.completion.chunk" and chunks[i]["choices"][0]["delta"] == {}
+        assert set(chunks[i]["event"]) == {"type", "data"} and chunks[i]["event"]["type"] == "source"
+        assert set(chunks[i]["event"]["data"]) == {"source", "document", "metadata"}
+    # Content without events is the same: the events add, they do not change the answer.
+    content = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks[:-1])
+    assert content == "".join(c["choices"][0]["delta"].get("content") or "" for c in plain[:-1])
+    shown = openwebui_sources(chunks)
+    assert len(shown) == len(native)  # one source per citation: [n] in the content opens the n-th
+    for n, (source, citation) in enumerate(zip(shown, native), 1):
+        assert citation["n"] == n and f"[{n}]" in content
+        assert source["name"] == f"[{n}] {citation['title']}"
+        assert source["documents"] == [citation["quote"]] and source["url"] == citation["url"]
+        (metadata,) = source["metadata"]
+        assert (metadata["article_id"], metadata["start"], metadata["end"]) == \
+            (citation["article_id"], citation["start"], citation["end"])
+        assert article_text(http, metadata["article_id"])[metadata["start"]:metadata["end"]] == source["documents"][0]
+        assert "html" not in metadata and http.get(source["url"]).status_code == 200
+
+
 def test_chat_history_condenses_a_follow_up_and_sources_can_be_left_out(client):
     first = client.chat.completions.create(model="newsground", messages=[{"role": "user", "content": FIRST_QUESTION}])
     follow = client.chat.completions.create(
@@ -133,8 +192,33 @@ def test_ask_json_and_its_event_stream(http):
     assert names.count("citation") == len(answer["citations"])
     done = events[-1][1]
     assert "".join(d["text"] for n, d in events if n == "delta") == done["answer"] == answer["answer"]
-    assert [d for n, d in events if n == "citation"] == [
-        {k: v for k, v in c.items() if k != "support"} for c in done["citations"]]
+    assert [d for n, d in events if n == "citation"] == done["citations"]
+
+
+def test_ask_is_exactly_the_rag_ask_json_object(http, service_data):
+    """`rag ask --json` and `POST /v1/ask` print one object; only a citation's `url` differs (the
+    CLI has no server: it gives the article's own URL, the API the span page) and the timings."""
+    run = subprocess.run([sys.executable, "-m", "rag", "--data-dir", str(service_data), "ask", CITED_QUESTION, "--json",
+                          "--mode", "extractive"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, **OFFLINE})
+    assert run.returncode == 0, run.stderr[-3000:]
+    cli = json.loads(run.stdout)
+    api = http.post("/v1/ask", json={"question": CITED_QUESTION, "mode": "extractive"}).json()
+    fields = ["id", "n", "article_id", "start", "end", "quote", "verified", "title", "source", "url", "published",
+              "answer_start", "answer_end", "support", "article_url", "page"]
+    for data in (cli, api):
+        assert data["mode"] == "extractive" and not data["abstained"] and data["citations"]
+        assert [list(c) for c in data["citations"]] == [fields] * len(data["citations"])
+        check_citations(http, data["answer"], data["citations"])
+    for c, a in zip(cli["citations"], api["citations"]):
+        assert c["url"] == c["article_url"] == a["article_url"]
+        assert a["url"].endswith(f"/v1/articles/{a['article_id']}/span?start={a['start']}&end={a['end']}")
+        assert http.get(a["url"]).status_code == 200
+    unlinked = [{k: v for k, v in c.items() if k != "url"} for c in cli["citations"]]
+    assert unlinked == [{k: v for k, v in c.items() if k != "url"} for c in api["citations"]]
+    assert {k: v for k, v in cli.items() if k not in ("timings_ms", "citations")} == \
+        {k: v for k, v in api.items() if k not in ("timings_ms", "citations")}
+    assert set(cli["timings_ms"]) == set(api["timings_ms"])
 
 
 def test_search_returns_chunks_with_offsets(http):
@@ -242,6 +326,13 @@ def test_streams_closed_mid_answer_leave_no_thread_behind(http, serve_server):
 def test_models_health_and_openapi(client, http):
     assert [m.id for m in client.models.list()] == ["newsground"]
     assert http.get("/healthz").json() == {"status": "ok"}
-    paths = http.get("/openapi.json").json()["paths"]
+    spec = http.get("/openapi.json").json()
+    paths = spec["paths"]
     assert {"/v1/ask", "/v1/chat/completions", "/v1/search", "/v1/articles", "/v1/articles/{article_id}/span",
-            "/v1/feeds"} <= set(paths)
+            "/v1/feeds", "/v1/stories"} <= set(paths)
+    asked = paths["/v1/ask"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert asked["$ref"].endswith("/AskResponse")
+    cited = spec["components"]["schemas"]["AnswerCitation"]["properties"]
+    assert {"id", "n", "article_id", "start", "end", "quote", "verified", "title", "source", "url", "published",
+            "answer_start", "answer_end"} <= set(cited)
+    assert "Unicode code points" in cited["start"]["description"] and "exclusive" in cited["end"]["description"]

@@ -33,7 +33,8 @@ def keyed(service_data, tmp_path_factory):
 def test_missing_or_wrong_key_gets_401_with_a_challenge(keyed):
     base = keyed.url.rstrip("/")
     for headers in ({}, {"Authorization": "Bearer wrong-key-0123456789abcdef"}, {"Authorization": TEST_KEY}):
-        for method, path in (("GET", "/v1/models"), ("POST", "/v1/ask"), ("POST", "/mcp")):
+        for method, path in (("GET", "/v1/models"), ("POST", "/v1/ask"), ("POST", "/mcp"), ("GET", "/v1/stories"),
+                             ("GET", "/v1/changes?story=peace&since=2025-11-01")):
             response = httpx.request(method, base + path, headers=headers, json={"question": "peace?"})
             assert response.status_code == 401, (path, headers, response.text)
             assert response.headers["www-authenticate"].startswith("Bearer")

@@ -17,7 +17,8 @@ from tests.support.service import OFFLINE
 from tests.support.ui_server import CITED_QUESTION, ROOT
 
 pytestmark = pytest.mark.server
-READ_TOOLS = {"ask_news", "search_news", "get_article", "list_articles", "verify_quote"}
+READ_TOOLS = {"ask_news", "search_news", "get_article", "list_articles", "verify_quote", "list_stories",
+              "story_timeline", "story_changes"}
 SEED = "01-washtimes-2025-11-21-kremlin-peace-plan"
 
 
@@ -55,6 +56,25 @@ async def exercise(client: Client) -> None:
     listed = await client.call_tool("list_articles", {"limit": 2})
     jsonschema.validate(listed.structured_content, tools["list_articles"].output_schema)
     assert listed.structured_content["next_cursor"]
+
+    stories = await client.call_tool("list_stories", {})
+    jsonschema.validate(stories.structured_content, tools["list_stories"].output_schema)
+    story = max(stories.structured_content["stories"], key=lambda s: len(s["articles"]))
+    assert story["id"] in stories.content[0].text
+    timeline = await client.call_tool("story_timeline", {"story_id": story["id"]})
+    jsonschema.validate(timeline.structured_content, tools["story_timeline"].output_schema)
+    cited = [c for e in timeline.structured_content["entries"] for c in e["citations"]]
+    assert cited and all(f"\u201c{c['quote']}\u201d" in timeline.content[0].text for c in cited)
+    for c in cited:
+        uri = f"newsground://articles/{c['article_id']}/span/{c['start']}-{c['end']}"
+        assert uri in {b.uri for b in timeline.content[1:]}
+        assert (await client.read_resource(uri)).contents[0].text == c["quote"]
+    changes = await client.call_tool("story_changes", {"story": story["id"], "since": story["last"]})
+    jsonschema.validate(changes.structured_content, tools["story_changes"].output_schema)
+    assert all(f"\u201c{c['quote']}\u201d" in changes.content[0].text
+               for b in changes.structured_content["bullets"] for c in b["citations"])
+    unknown = await client.call_tool("story_timeline", {"story_id": "s-0000000000"})
+    assert unknown.is_error and "no story with id 's-0000000000'" in unknown.content[0].text
 
     missing = await client.call_tool("get_article", {"article_id": "no-such-article"})
     assert missing.is_error and "no article with id 'no-such-article'" in missing.content[0].text

@@ -139,15 +139,11 @@ def run_question(library, question: str, history: list[Turn], as_json: bool, kwa
             shown.append(event)
     if shown:
         click.echo()
-    # PDF citations carry the page their quote starts on.
-    pages = {c.n: p for c in answer.citations if (p := library.page_of(c.article_id, c.start))}
-    if as_json:
-        data = answer.to_json_dict()
-        for citation in data["citations"]:
-            if citation["n"] in pages:
-                citation["page"] = pages[citation["n"]]
-        emit_json(data)
+    if as_json:  # the object `POST /v1/ask` returns; a citation's url is its article's own URL here
+        emit_json(library.answer_json(answer))
     else:
+        # PDF citations carry the page their quote starts on.
+        pages = {c.n: p for c in answer.citations if (p := library.page_of(c.article_id, c.start))}
         # The streamed text is the answer, unless the LLM failed midway and was replaced.
         print_answer(answer, streamed="".join(shown) == answer.answer, pages=pages)
     return answer
