@@ -23,6 +23,7 @@ Measures, each with a bootstrap interval over stories (macro over stories):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -152,17 +153,26 @@ class ClusterRun:
         self.registry.set_state([a.id for a in missing], "ready")
         self.book = StoryBook(work / "registry.sqlite3")
         self._embedder = embedder
+        self._cache = work / "lead_vectors.npz"  # lead vectors kept across runs: embedding is most of a run
         self._vectors: dict[str, np.ndarray] = {}
+        if self._cache.exists():
+            saved = np.load(self._cache)
+            self._vectors = dict(zip(saved["keys"].tolist(), saved["vectors"]))
         self.embed_seconds = 0.0
 
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha1(text.encode()).hexdigest()
+
     def embed(self, texts: list[str]) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        todo = [t for t in dict.fromkeys(texts) if self._key(t) not in self._vectors]
         if todo:
             start = time.perf_counter()
             for text, vec in zip(todo, self._embedder.embed_array(todo)):
-                self._vectors[text] = vec
+                self._vectors[self._key(text)] = vec
             self.embed_seconds += time.perf_counter() - start
-        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+            np.savez(self._cache, keys=np.array(list(self._vectors)), vectors=np.stack(list(self._vectors.values())))
+        return np.stack([self._vectors[self._key(t)] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 
     def run(self, tuning) -> tuple[dict[str, str], dict[str, str], float]:
         """(article -> story, near-copy -> original, seconds spent beyond embedding)."""

@@ -29,6 +29,8 @@ from rag.models import Article
 # F1 0.742; join 0.5 gave F1 0.807 at P 0.893): `python -m evals.stories_eval fit --joins 0.5 0.55`.
 NAME_WEIGHT = 0.35
 JOIN_SCORE = 0.55
+MEMBER_WEIGHT = 0.0
+MERGE_COSINE: float | None = None
 # A story stays open this many days after its newest article (and before its oldest, for articles
 # added out of date order).
 WINDOW_DAYS = 30
@@ -67,6 +69,8 @@ class Tuning:
     join: float = JOIN_SCORE
     name_weight: float = NAME_WEIGHT
     window_days: int = WINDOW_DAYS
+    member_weight: float = MEMBER_WEIGHT
+    merge: float | None = MERGE_COSINE
 
 
 @dataclass
@@ -90,6 +94,7 @@ class Candidate:
     story_id: str
     size: int
     centroid: np.ndarray  # unit length
+    nearest: float = -1.0  # cosine to the story's nearest original member
     shared: dict[str, int] = field(default_factory=dict)  # the article's names -> members naming them
 
 
@@ -170,11 +175,13 @@ def idf(df: int, total: int) -> float:
 
 
 def score(features: Features, candidate: Candidate, df: dict[str, int], total: int,
-          name_weight: float = NAME_WEIGHT) -> float:
-    """Cosine to the story's centroid plus `name_weight` times the idf-weighted share of the
-    article's names that the story's articles name (each shared name counted by the fraction of
-    members that name it)."""
+          name_weight: float = NAME_WEIGHT, member_weight: float = MEMBER_WEIGHT) -> float:
+    """Cosine to the story's centroid plus `member_weight` times the cosine to its nearest member
+    beyond the centroid's (a story that drifted still takes an article close to one of its own) plus
+    `name_weight` times the idf-weighted share of the article's names that the story's articles
+    name (each shared name counted by the fraction of members that name it)."""
     cosine = float(features.vector @ candidate.centroid)
+    cosine += member_weight * max(0.0, candidate.nearest - cosine)
     weights = {n: idf(df.get(n, 0), total) for n in features.names}
     mass = sum(weights.values())
     shared = sum(weights[n] * min(1.0, count / candidate.size) for n, count in candidate.shared.items() if n in weights)
@@ -186,7 +193,7 @@ def choose(features: Features, candidates: list[Candidate], df: dict[str, int], 
     """The story the article joins, or None to start a new one."""
     best, best_score = None, tuning.join
     for candidate in candidates:
-        value = score(features, candidate, df, total, tuning.name_weight)
+        value = score(features, candidate, df, total, tuning.name_weight, tuning.member_weight)
         if value >= best_score:
             best, best_score = candidate.story_id, value
     return best
