@@ -66,6 +66,8 @@ def judge(la: Line, ca: NumberClaim, lb: Line, cb: NumberClaim) -> tuple[str | N
         return None, found
     if (lb.article.published or date.min) > (la.article.published or date.min) and cb.value > ca.value:
         return "update", found
+    if bare(ca) or bare(cb):
+        return None, found  # shares without a counted thing (poll vs poll, poll vs result) are different things
     return (None if consistent(ca, cb) else "disagree"), found
 
 
