@@ -25,6 +25,7 @@ CLAIM_COSINE = 0.85  # attributed claims: this similar, and one denies (outside 
 TOP_FLAGS = 5  # flags shown per story
 _REPORTING = re.compile(r"\b(said|says|told|according to|claimed|claims|denied|denies|insisted|stated|announced|"
                         r"confirmed|reported|alleged)\b", re.I)
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]")
 _NEGATION = re.compile(r"\b(not|no|never|denied|denies|deny|false|falsely|rejected|rejects|refuted|without)\b|n't\b", re.I)
 
@@ -66,9 +67,15 @@ def judge(la: Line, ca: NumberClaim, lb: Line, cb: NumberClaim) -> tuple[str | N
         return None, found
     if (lb.article.published or date.min) > (la.article.published or date.min) and cb.value > ca.value:
         return "update", found
-    if bare(ca) or bare(cb):
-        return None, found  # shares without a counted thing (poll vs poll, poll vs result) are different things
+    if bare(ca) or bare(cb) or _looks_back(la) or _looks_back(lb):
+        return None, found  # shares without a counted thing (poll vs result), or a past event's count ("in the 1977 storm")
     return (None if consistent(ca, cb) else "disagree"), found
+
+
+def _looks_back(line: Line) -> bool:
+    """The sentence names a year before its article's: it counts a past event, not the story's."""
+    published = line.article.published
+    return published is not None and any(int(y) < published.year for y in _YEAR.findall(line.text))
 
 
 def judge_lines(a: Line, b: Line) -> str | None:

@@ -44,6 +44,7 @@ _SKIP_NOUNS = {"of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "for
 _NOT_A_NAME = re.compile(r"\s+(?:U\.?S\.?|UK|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _NOT_COUNTED = {"years", "year", "p", "a", "pm", "am", "st", "nd", "rd", "th", "minutes", "hours", "seconds", "miles",
                 "feet", "inches", "degrees", "mph", "km", "kilometers", "meters", "days", "weeks", "months", "times"}
+_SUFFIX_BOUND = re.compile(r"\s+or\s+(?P<way>more|fewer|less)\b", re.I)
 _WINDOW = 60  # characters after the number read for the counted noun and the event word
 
 
@@ -97,7 +98,7 @@ def claims_in(sentence: str) -> list[NumberClaim]:
             unit_pp = True
         else:
             unit_pp = False
-        words = [w.lower() for w in _WORD.findall(re.split(r"[,;:.!?()\[\]\u2014]", after, maxsplit=1)[0])[:6]]
+        words = [w.lower() for w in _WORD.findall(re.split(r"[,;:.!?()\[\]\u2014]|\d", after, maxsplit=1)[0])[:6]]
         counted = next((w for w in words if w not in _SKIP_NOUNS), "")
         if counted in _NOT_COUNTED:
             continue
@@ -110,6 +111,9 @@ def claims_in(sentence: str) -> list[NumberClaim]:
         if m["pct"] or unit_pp:
             counted = ""
         low, high = _bounds(value, m["bound"])
+        suffix = _SUFFIX_BOUND.match(after[len(re.match(r"\s*[A-Za-z'-]*", after).group()):])
+        if suffix and not m["bound"]:  # "189 seats or more"
+            low, high = (value, math.inf) if suffix["way"].lower() == "more" else (0.0, value)
         out.append(NumberClaim(value, low, high, unit, counted if EVENTS.get(counted) != event else "", event, m.start(), m.end(),
                                m.group()))
     return out
