@@ -90,6 +90,7 @@ class _Open:
             self.last[i] = _day(r[4]).toordinal() if r[4] else far
             self._renorm(i)
         self.member_vectors: dict[int, list[np.ndarray]] = {}
+        self._stacked: dict[int, np.ndarray] = {}  # member_vectors stacked, kept until the story changes
         for sid, blob in members:
             if sid in self.row:
                 self.member_vectors.setdefault(self.row[sid], []).append(_vec(blob, np.float16))
@@ -116,26 +117,18 @@ class _Open:
         self.vsum[i] += vector
         self.originals[i] += 1
         self.member_vectors.setdefault(i, []).append(vector)
+        self._stacked.pop(i, None)
         self._renorm(i)
 
-    def absorb(self, into: int, other: int) -> None:
-        """Story `other` merged into `into`."""
-        self.vsum[into] += self.vsum[other]
-        self.originals[into] += self.originals[other]
-        self.first[into] = min(self.first[into], self.first[other])
-        self.last[into] = max(self.last[into], self.last[other])
-        self.member_vectors.setdefault(into, []).extend(self.member_vectors.pop(other, []))
-        self.vsum[other] = 0.0
-        self.originals[other] = 0
-        self._renorm(into)
-        self._renorm(other)
-
     def nearest_member(self, i: int, vector: np.ndarray) -> float:
-        vectors = self.member_vectors.get(i)
-        return float(np.max(_matvec(np.stack(vectors), vector))) if vectors else -1.0
+        if i not in self._stacked:
+            if not self.member_vectors.get(i):
+                return -1.0
+            self._stacked[i] = np.stack(self.member_vectors[i])
+        return float(np.max(_matvec(self._stacked[i], vector)))
 
-    def nearest(self, vector: np.ndarray, published: date | None, floor: float, window: int,
-                exclude: int = -1) -> list[tuple[str, int, np.ndarray]]:
+    def nearest(self, vector: np.ndarray, published: date | None, floor: float,
+                window: int) -> list[tuple[str, int, np.ndarray]]:
         """(story id, originals, unit centroid) of the open stories nearest `vector`, within the window."""
         n = len(self.ids)
         if not n:
@@ -145,8 +138,6 @@ class _Open:
         if published is not None:
             day = published.toordinal()
             ok &= (self.last[:n] >= day - window) & (self.first[:n] <= day + window)
-        if 0 <= exclude < n:
-            ok[exclude] = False
         cosine = np.where(ok, cosine, -1.0)
         top = np.argpartition(-cosine, _CANDIDATES)[:_CANDIDATES] if n > _CANDIDATES else np.arange(n)
         top = top[np.argsort(-cosine[top])]
@@ -272,32 +263,7 @@ class StoryBook:
             open_.first[row] = min(open_.first[row], day)
             open_.last[row] = max(open_.last[row], day)
         self._redate(db, sid)
-        if original is None and tuning.merge is not None and open_.originals[row] > 1:
-            self._merge_near(db, open_, row, f.published, tuning)
         return 0 if original is not None else 1
-
-    def _merge_near(self, db: sqlite3.Connection, open_: _Open, row: int, published: date | None,
-                    tuning: cluster.Tuning) -> None:
-        """Second pass, kept incremental: a story that just grew absorbs the open story whose centroid
-        is now nearest its own, when their cosine reaches `tuning.merge` (a story split early, before
-        the articles that bridge its halves arrived)."""
-        near = open_.nearest(open_.unit[row], published, tuning.merge, tuning.window_days, exclude=row)
-        if not near:
-            return
-        other = open_.row[near[0][0]]
-        keep, gone = (row, other) if (open_.originals[row], -row) >= (open_.originals[other], -other) else (other, row)
-        keep_id, gone_id = open_.ids[keep], open_.ids[gone]
-        for name, count in db.execute("SELECT name, count FROM story_names WHERE story_id=?", (gone_id,)).fetchall():
-            db.execute("INSERT INTO story_names VALUES (?, ?, ?) ON CONFLICT(name, story_id) DO UPDATE SET count=count+?",
-                       (name, keep_id, count, count))
-        vsum, size = db.execute("SELECT vsum, size FROM stories WHERE id=?", (gone_id,)).fetchone()
-        db.execute("UPDATE stories SET vsum=?, size=size+?, originals=originals+? WHERE id=?",
-                   ((open_.vsum[keep] + open_.vsum[gone]).astype(np.float32).tobytes(), size, int(open_.originals[gone]), keep_id))
-        db.execute("UPDATE story_members SET story_id=? WHERE story_id=?", (keep_id, gone_id))
-        for table, column in (("stories", "id"), ("story_names", "story_id"), ("story_visits", "story_id")):
-            db.execute(f"DELETE FROM {table} WHERE {column}=?", (gone_id,))
-        open_.absorb(keep, gone)
-        self._redate(db, keep_id)
 
     def _original_of(self, db: sqlite3.Connection, f: cluster.Features) -> str | None:
         """The article `f` is a near-copy of (an original, never a copy), if any."""
