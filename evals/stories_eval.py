@@ -23,11 +23,12 @@ Measures, each with a bootstrap interval over stories (macro over stories):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -144,7 +145,11 @@ class ClusterRun:
         from rag.stories.book import SCHEMA, StoryBook
 
         self._embedder = embedder
+        self._cache = work / "lead_vectors.npz"  # lead vectors kept across runs: embedding is most of a run
         self._vectors: dict[str, np.ndarray] = {}
+        if self._cache.exists():
+            saved = np.load(self._cache)
+            self._vectors = dict(zip(saved["keys"].tolist(), saved["vectors"]))
         self.embed_seconds = 0.0
         # The vectors' length, from the embedder itself (it loads the model before any timing).
         self.dim = embedder.embed_array(["dimension"]).shape[1]
@@ -156,14 +161,19 @@ class ClusterRun:
         self.registry.set_state([a.id for a in missing], "ready")
         self.book = StoryBook(self.registry)
 
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha1(text.encode()).hexdigest()
+
     def embed(self, texts: list[str]) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        todo = [t for t in dict.fromkeys(texts) if self._key(t) not in self._vectors]
         if todo:
             start = time.perf_counter()
             for text, vec in zip(todo, self._embedder.embed_array(todo)):
-                self._vectors[text] = vec
+                self._vectors[self._key(text)] = vec
             self.embed_seconds += time.perf_counter() - start
-        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+            np.savez(self._cache, keys=np.array(list(self._vectors)), vectors=np.stack(list(self._vectors.values())))
+        return np.stack([self._vectors[self._key(t)] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
     def run(self, tuning) -> tuple[dict[str, str], dict[str, str], float]:
         """(article -> story, near-copy -> original, seconds spent beyond embedding)."""
@@ -476,6 +486,75 @@ def fit(args) -> dict:
             "changes_new_below": [(t, r["precision"]["mean"], r["coverage"]["mean"]) for t, r in novelty]}
 
 
+def fit_clustering(args) -> dict:
+    """Grid search of the assignment constants on the dev split only (BCubed F1 with precision >= 0.9
+    first), with the number of stories and the largest story of each run as a sanity check."""
+    import itertools
+
+    from rag.stories.cluster import Tuning
+
+    args.split = "dev"
+    gold, docs, articles, embedder = _setup(args)
+    clustering = ClusterRun(docs, Path(args.work) / "cluster", embedder)
+    results = []
+    for join, name_weight, member_weight, window in itertools.product(
+            args.joins, args.name_weights, args.member_weights, args.windows):
+        tuning = Tuning(join, name_weight, window, member_weight)
+        assigned, _, seconds = clustering.run(tuning)
+        scores = bcubed(gold, assigned)
+        sizes = sorted(Counter(assigned.values()).values(), reverse=True)
+        results.append({"join": join, "name_weight": name_weight, "member_weight": member_weight,
+                        "window_days": window, "p": scores["precision"]["mean"], "r": scores["recall"]["mean"],
+                        "f1": scores["f1"]["mean"], "stories": len(sizes), "largest": sizes[:3], "seconds": round(seconds, 1)})
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    ok = [r for r in results if r["p"] >= 0.9] or results
+    return {"best": max(ok, key=lambda r: r["f1"]), "grid": results}
+
+
+def fit_changes(args) -> dict:
+    """Grid search of the changes constants (novelty threshold, new sentences per article and per
+    answer) on the dev split only: gold new facts covered, and bullets that are gold facts."""
+    import itertools
+
+    from rag.stories import changes as changes_mod
+
+    args.split = "dev"
+    gold, docs, articles, embedder = _setup(args)
+    library = small_library(gold, articles, Path(args.work) / "library-dev")
+    saved = changes_mod.PER_ARTICLE, changes_mod.MAX_NEW
+    results = []
+    for threshold, per_article, max_new in itertools.product((0.8, 0.85, 0.9), (5, 8, 12), (20, 30, 45)):
+        changes_mod.PER_ARTICLE, changes_mod.MAX_NEW = per_article, max_new
+        r = eval_changes(library, gold, articles, threshold)
+        results.append({"new_below": threshold, "per_article": per_article, "max_new": max_new,
+                        "coverage": r["coverage"]["mean"], "precision": r["precision"]["mean"]})
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    changes_mod.PER_ARTICLE, changes_mod.MAX_NEW = saved
+    return {"grid": results}
+
+
+def fit_timelines(args) -> dict:
+    """Grid search of the timeline constants (dates kept per article, weight of an undated lead's
+    publication date) on the dev split only: Date-F1 against the gold event dates."""
+    import itertools
+
+    from rag.stories import timeline as timeline_mod
+
+    args.split = "dev"
+    gold, docs, articles, embedder = _setup(args)
+    library = small_library(gold, articles, Path(args.work) / "library-dev")
+    saved = timeline_mod.PUBLISHED_WEIGHT
+    results = []
+    for published_weight, per_article in itertools.product((0.25, 0.5, 1.0, 2.0), (0.45, 0.6, 0.8)):
+        timeline_mod.PUBLISHED_WEIGHT = published_weight
+        r = eval_timelines(library, gold, articles, per_article)
+        results.append({"published_weight": published_weight, "per_article": per_article, "date_f1": r["date_f1"]["mean"],
+                        "baseline_publication_count": r["baseline_publication_count"]["mean"]})
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    timeline_mod.PUBLISHED_WEIGHT = saved
+    return {"grid": results}
+
+
 def copies(args) -> dict:
     """The near-copy threshold's evidence: estimated Jaccard of the gold near-copy pairs (those in
     test stories left out) and of the other member pairs of each dev story."""
@@ -506,7 +585,7 @@ def copies(args) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "fit", "copies"])
+    parser.add_argument("command", choices=["run", "fit", "fit-clustering", "fit-changes", "fit-timelines", "copies"])
     parser.add_argument("--docs", required=True, help="RealTimeQA docs jsonl (gcs_2024Q1_docs.jsonl)")
     parser.add_argument("--gold", default=str(GOLD))
     parser.add_argument("--split", default="dev", choices=["dev", "test", "all"])
@@ -514,8 +593,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--headline-threshold", type=float, default=0.25, help="the baseline's (fitted on dev by `fit`)")
     parser.add_argument("--out", default=None, help="write the report JSON here too")
     parser.add_argument("--joins", type=float, nargs="+", default=[0.45, 0.5, 0.55, 0.6], help="fit: join scores tried")
+    parser.add_argument("--name-weights", type=float, nargs="+", default=[0.35], help="fit-clustering: name weights tried")
+    parser.add_argument("--member-weights", type=float, nargs="+", default=[0.0, 0.5], help="fit-clustering: nearest-member weights")
+    parser.add_argument("--windows", type=int, nargs="+", default=[30], help="fit-clustering: windows in days")
     args = parser.parse_args(argv)
-    report = {"run": run, "fit": fit, "copies": copies}[args.command](args)
+    report = {"run": run, "fit": fit, "fit-clustering": fit_clustering, "fit-changes": fit_changes, "fit-timelines": fit_timelines,
+              "copies": copies}[args.command](args)
     text = json.dumps(report, indent=2, default=str)
     print(text)
     if args.out:

@@ -27,7 +27,7 @@ _MONTHS = re.compile(r"(january|february|march|april|may|june|july|august|septem
 # Event words that say what happened to the things counted: claims compare only with the same one.
 EVENTS = {
     "killed": "killed", "dead": "killed", "died": "killed", "deaths": "killed", "death": "killed", "fatalities": "killed",
-    "lives": "killed", "bodies": "killed",
+    "lives": "killed", "bodies": "killed", "toll": "killed",
     "injured": "injured", "wounded": "injured", "hurt": "injured", "injuries": "injured", "hospitalized": "injured",
     "missing": "missing", "arrested": "arrested", "detained": "arrested", "charged": "charged",
     "displaced": "displaced", "evacuated": "evacuated", "rescued": "rescued", "affected": "affected",
@@ -38,9 +38,13 @@ EVENTS = {
 }
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _SKIP_NOUNS = {"of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "for", "from", "by", "more", "other", "new",
-               "additional", "total", "were", "was", "are", "is", "had", "have", "has", "been", "who", "that"}
+               "additional", "total", "were", "was", "are", "is", "had", "have", "has", "been", "who", "that", "us", "u",
+               "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "as", "so", "far"}
+# After a number, a capitalised word is a model or a name ("737 Max") unless it is one of these.
+_NOT_A_NAME = re.compile(r"\s+(?:U\.?S\.?|UK|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _NOT_COUNTED = {"years", "year", "p", "a", "pm", "am", "st", "nd", "rd", "th", "minutes", "hours", "seconds", "miles",
                 "feet", "inches", "degrees", "mph", "km", "kilometers", "meters", "days", "weeks", "months", "times"}
+_SUFFIX_BOUND = re.compile(r"\s+or\s+(?P<way>more|fewer|less)\b", re.I)
 _WINDOW = 60  # characters after the number read for the counted noun and the event word
 
 
@@ -87,14 +91,14 @@ def claims_in(sentence: str) -> list[NumberClaim]:
             continue
         if not m["cur"] and not m["scale"] and re.fullmatch(r"(19|20)\d\d", raw):
             continue  # a year
-        if (re.match(r"\s+[A-Z]", after) and not m["scale"]) or re.search(r"[A-Z][\w-]*\s+$", sentence[max(0, m.start() - 20):m.start()]) \
+        if (re.match(r"\s+[A-Z]", after) and not m["scale"] and not _NOT_A_NAME.match(after)) or re.search(r"[A-Z][\w-]*\s+$", sentence[max(0, m.start() - 20):m.start()]) \
                 and m.start() > 0 and not m["bound"] and not m["cur"]:
             continue  # part of a name: "Boeing 737 Max 9", "Flight 1282", "Title 42"
         if re.match(r"\s+percentage points?\b", after, re.I):
             unit_pp = True
         else:
             unit_pp = False
-        words = [w.lower() for w in _WORD.findall(re.split(r"[,;:.!?()\[\]\u2014]", after, maxsplit=1)[0])[:6]]
+        words = [w.lower() for w in _WORD.findall(re.split(r"[,;:.!?()\[\]\u2014]|\d", after, maxsplit=1)[0])[:6]]
         counted = next((w for w in words if w not in _SKIP_NOUNS), "")
         if counted in _NOT_COUNTED:
             continue
@@ -107,7 +111,10 @@ def claims_in(sentence: str) -> list[NumberClaim]:
         if m["pct"] or unit_pp:
             counted = ""
         low, high = _bounds(value, m["bound"])
-        out.append(NumberClaim(value, low, high, unit, counted if counted != event else "", event, m.start(), m.end(),
+        suffix = _SUFFIX_BOUND.match(after[len(re.match(r"\s*[A-Za-z'-]*", after).group()):])
+        if suffix and not m["bound"]:  # "189 seats or more"
+            low, high = (value, math.inf) if suffix["way"].lower() == "more" else (0.0, value)
+        out.append(NumberClaim(value, low, high, unit, counted if EVENTS.get(counted) != event else "", event, m.start(), m.end(),
                                m.group()))
     return out
 
