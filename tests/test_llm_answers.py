@@ -15,7 +15,7 @@ import re
 import pytest
 
 from tests.support.llm_servers import StatusProxy, library_for, llm_env, run_rag, streamed_content
-from rag.answer.claims import UNSUPPORTED_MARK, claim_core
+from rag.answer.claims import UNSUPPORTED_MARK, claim_core, support_text
 from rag.answer.short import locate_phrase
 from rag.conversation import CONDENSE_SYSTEM, rewrite_followup, usable_rewrite
 from rag.llm.client import ChatLLM
@@ -54,19 +54,6 @@ def quoted_instead(notice: str) -> bool:
     """The notice of an LLM answer replaced by quotes (the extractive ones, or those the model drew on or cited)."""
     return any(phrase in notice for phrase in ("quoted sentences are shown instead", "sentences it drew on are quoted instead",
                                                "sentences it cited are quoted instead"))
-
-
-def support_text(citations) -> str:
-    """Cited quotes as the claim resolver shows them to the judge: each article's title and date first."""
-    parts, seen = [], set()
-    for c in citations:
-        if c.article_id not in seen:
-            seen.add(c.article_id)
-            parts.append(c.title.rstrip(". ") + ".")
-            if c.published:
-                parts.append(f"Published {c.published:%B} {c.published.day}, {c.published.year}.")
-        parts.append(c.quote)
-    return " ".join(parts)
 
 
 def check_citations(answer: dict, texts: dict[str, str]) -> None:
@@ -124,7 +111,8 @@ def test_every_llm_answer_is_verified(streamed_answers, llm_library, corpus_text
                 quotes = [cited[n].quote for n in claim.citations]
                 if any(locate_phrase(claim.text, q) for q in quotes):
                     continue
-                assert judge.support(claim_core(claim.text), support_text([cited[n] for n in claim.citations])).supported
+                text = support_text([(llm_library.article(cited[n].article_id), cited[n].quote) for n in claim.citations])
+                assert judge.support(claim_core(claim.text), text).supported
                 assert f"{claim.text} [{claim.citations[0]}]" in answer.answer
 
 

@@ -90,20 +90,7 @@ class ClaimResolver:
         return n
 
     def _support_text(self, group: list[Evidence]) -> str:
-        """The cited sentences as the judge sees them: after their article's title, which names
-        what a sentence leaves implicit ("the 2026 contest" in an article about Eurovision), and
-        its publication date."""
-        parts, seen = [], set()
-        for e in group:
-            if e.article_id not in seen:
-                seen.add(e.article_id)
-                article = self.articles[e.article_id]
-                parts.append(article.title.rstrip(". ") + ".")
-                if article.published:  # shown with every citation, so a claim may state it
-                    d = article.published
-                    parts.append(f"Published {d:%B} {d.day}, {d.year}.")
-            parts.append(self._text(e))
-        return " ".join(parts)
+        return support_text([(self.articles[e.article_id], self._text(e)) for e in group])
 
     def _candidates(self) -> list[list[Evidence]]:
         """Re-attribution candidates: each evidence sentence, then each pair of neighbouring ones
@@ -215,6 +202,22 @@ class ClaimResolver:
             claims=self.claims,
             unsupported=[c.text for c in self.claims if not c.supported],
         )
+
+
+def support_text(sentences: list[tuple[Article, str]]) -> str:
+    """Cited sentences as a judge reads them: each article's title, which names what a sentence
+    leaves implicit ("the 2026 contest" in an article about Eurovision), and its publication date
+    (shown with every citation, so a claim may state it), before its first sentence."""
+    parts, seen = [], set()
+    for article, sentence in sentences:
+        if article.id not in seen:
+            seen.add(article.id)
+            parts.append(article.title.rstrip(". ") + ".")
+            if article.published:
+                d = article.published
+                parts.append(f"Published {d:%B} {d.day}, {d.year}.")
+        parts.append(sentence)
+    return " ".join(parts)
 
 
 def _unique(groups: list[list[Evidence]]) -> list[list[Evidence]]:
